@@ -1,0 +1,21 @@
+// Why a connection closed. The values are the texts nats-server reports in /connz.
+export enum ClosedReason {
+  ClientClosed = "Client Closed",
+  AuthenticationTimeout = "Authentication Timeout",
+  AuthenticationViolation = "Authentication Failure",
+  TLSHandshakeError = "TLS Handshake Failure",
+  SlowConsumerPendingBytes = "Slow Consumer (Pending Bytes)",
+  SlowConsumerWriteDeadline = "Slow Consumer (Write Deadline)",
+  WriteError = "Write Error",
+  ReadError = "Read Error",
+  ParseError = "Parse Error",
+  StaleConnection = "Stale Connection",
+  ProtocolViolation = "Protocol Violation",
+  BadClientProtocolVersion = "Bad Client Protocol Version",
+  MaxConnectionsExceeded = "Maximum Connections Exceeded",
+  MaxPayloadExceeded = "Maximum Message Payload Exceeded",
+  MaxControlLineExceeded = "Maximum Control Line Exceeded",
+  MaxSubscriptionsExceeded = "Maximum Subscriptions Exceeded",
+  ServerShutdown = "Server Shutdown",
+  NoRespondersRequiresHeaders = "No Responders Requires Headers",
+}

@@ -1,0 +1,22 @@
+// In-process subscribers: JetStream, the system account and other server internals receive
+// messages through a callback instead of a socket, on the same routing path as clients.
+import type { Subscriber, Subscription } from "./subscription.js";
+
+export type MsgHandler = (subject: string, reply: string | null, hdrLen: number, msg: Buffer, publisher: Subscriber | null, sub: Subscription) => void;
+
+export class InternalSubscriber implements Subscriber {
+  readonly kind = "internal" as const;
+
+  constructor(
+    readonly name: string,
+    private readonly handler: MsgHandler,
+  ) {}
+
+  deliver(sub: Subscription, subject: string, reply: string | null, hdrLen: number, buf: Buffer, start: number, end: number, publisher: Subscriber | null): boolean {
+    if (sub.closed) return false;
+    sub.nm++;
+    // Handlers may keep the message past the call, so they get their own view of it.
+    this.handler(subject, reply, hdrLen, start === 0 && end === buf.length ? buf : buf.subarray(start, end), publisher, sub);
+    return true;
+  }
+}

@@ -1,0 +1,257 @@
+// The subject index: a trie of tokens with '*' and '>' branches, and a cache of match results per
+// literal subject. Results are immutable snapshots, so a caller may hold one while the index changes.
+// The cache is corrected on every insert and remove (only the entries the change can affect are
+// dropped), which keeps request/reply workloads with constant subscribe churn on the fast path.
+
+export interface SublistEntry {
+  readonly subject: string;
+  readonly queue: string | null;
+}
+
+export interface SublistResult<S> {
+  readonly psubs: readonly S[];
+  /** One array per queue group, each with that group's members. */
+  readonly qsubs: readonly (readonly S[])[];
+}
+
+class Node<S> {
+  next: Level<S> | null = null;
+  psubs: Set<S> | null = null;
+  qsubs: Map<string, Set<S>> | null = null;
+  isEmpty(): boolean {
+    return (this.psubs === null || this.psubs.size === 0) && (this.qsubs === null || this.qsubs.size === 0) && (this.next === null || this.next.isEmpty());
+  }
+}
+
+class Level<S> {
+  nodes = new Map<string, Node<S>>();
+  pwc: Node<S> | null = null;
+  fwc: Node<S> | null = null;
+  isEmpty(): boolean {
+    return this.nodes.size === 0 && this.pwc === null && this.fwc === null;
+  }
+}
+
+const EMPTY: SublistResult<never> = Object.freeze({ psubs: Object.freeze([]), qsubs: Object.freeze([]) });
+
+export const SUBLIST_CACHE_MAX = 1024;
+const CACHE_PRUNE = 256;
+
+export class InvalidSubjectError extends Error {
+  constructor(subject: string) {
+    super(`invalid subject "${subject}"`);
+  }
+}
+
+export class Sublist<S extends SublistEntry> {
+  private root = new Level<S>();
+  private cache = new Map<string, SublistResult<S>>();
+  private cacheEnabled: boolean;
+  private count = 0;
+  /** Bumped on every change; external caches keyed on match results compare against it. */
+  genid = 0;
+  stats = { matches: 0, cacheHits: 0, inserts: 0, removes: 0 };
+
+  constructor(opts: { cache?: boolean } = {}) {
+    this.cacheEnabled = opts.cache !== false;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  insert(sub: S): void {
+    const tokens = sub.subject.split(".");
+    let level = this.root;
+    let node: Node<S> | null = null;
+    let sawFwc = false;
+    for (const t of tokens) {
+      if (t.length === 0 || sawFwc) throw new InvalidSubjectError(sub.subject);
+      if (t === "*") {
+        node = level.pwc ??= new Node<S>();
+      } else if (t === ">") {
+        node = level.fwc ??= new Node<S>();
+        sawFwc = true;
+      } else {
+        node = level.nodes.get(t) ?? null;
+        if (node === null) {
+          node = new Node<S>();
+          level.nodes.set(t, node);
+        }
+      }
+      level = node.next ??= new Level<S>();
+    }
+    const n = node!;
+    if (sub.queue === null) {
+      (n.psubs ??= new Set()).add(sub);
+    } else {
+      const qs = (n.qsubs ??= new Map());
+      let set = qs.get(sub.queue);
+      if (!set) {
+        set = new Set();
+        qs.set(sub.queue, set);
+      }
+      set.add(sub);
+    }
+    this.count++;
+    this.stats.inserts++;
+    this.genid++;
+    this.invalidate(sub.subject, tokens);
+  }
+
+  /** Returns false when the entry was not in the index. */
+  remove(sub: S): boolean {
+    const tokens = sub.subject.split(".");
+    const path: { level: Level<S>; node: Node<S>; token: string }[] = [];
+    let level: Level<S> | null = this.root;
+    let node: Node<S> | null = null;
+    for (const t of tokens) {
+      if (level === null) return false;
+      if (t === "*") node = level.pwc;
+      else if (t === ">") node = level.fwc;
+      else node = level.nodes.get(t) ?? null;
+      if (node === null) return false;
+      path.push({ level, node, token: t });
+      level = node.next;
+    }
+    if (node === null) return false;
+    let removed = false;
+    if (sub.queue === null) {
+      removed = node.psubs?.delete(sub) ?? false;
+    } else {
+      const set = node.qsubs?.get(sub.queue);
+      if (set) {
+        removed = set.delete(sub);
+        if (set.size === 0) node.qsubs!.delete(sub.queue);
+      }
+    }
+    if (!removed) return false;
+    // Prune empty branches so the trie does not grow with churn of unique subjects (inboxes).
+    for (let i = path.length - 1; i >= 0; i--) {
+      const p = path[i]!;
+      if (p.node.next !== null && p.node.next.isEmpty()) p.node.next = null;
+      if (!p.node.isEmpty()) break;
+      if (p.token === "*") p.level.pwc = null;
+      else if (p.token === ">") p.level.fwc = null;
+      else p.level.nodes.delete(p.token);
+    }
+    this.count--;
+    this.stats.removes++;
+    this.genid++;
+    this.invalidate(sub.subject, tokens);
+    return true;
+  }
+
+  match(subject: string): SublistResult<S> {
+    this.stats.matches++;
+    if (this.cacheEnabled) {
+      const hit = this.cache.get(subject);
+      if (hit !== undefined) {
+        this.stats.cacheHits++;
+        return hit;
+      }
+    }
+    const tokens = subject.split(".");
+    for (const t of tokens) if (t.length === 0) return EMPTY;
+    const psubs: S[] = [];
+    const qmap = new Map<string, S[]>();
+    collect(this.root, tokens, 0, psubs, qmap);
+    let result: SublistResult<S>;
+    if (psubs.length === 0 && qmap.size === 0) result = EMPTY;
+    else result = { psubs, qsubs: qmap.size === 0 ? [] : [...qmap.values()] };
+    if (this.cacheEnabled) {
+      if (this.cache.size >= SUBLIST_CACHE_MAX) this.pruneCache();
+      this.cache.set(subject, result);
+    }
+    return result;
+  }
+
+  /** True if anything at all would receive a message on this literal subject. */
+  hasInterest(subject: string): boolean {
+    const r = this.match(subject);
+    return r.psubs.length > 0 || r.qsubs.length > 0;
+  }
+
+  /** Every entry, in no particular order. */
+  all(): S[] {
+    const out: S[] = [];
+    walk(this.root, out);
+    return out;
+  }
+
+  private invalidate(subject: string, tokens: string[]): void {
+    if (this.cache.size === 0) return;
+    let wildcard = false;
+    for (const t of tokens) if (t === "*" || t === ">") wildcard = true;
+    if (!wildcard) {
+      this.cache.delete(subject);
+      return;
+    }
+    for (const key of this.cache.keys()) {
+      if (literalMatches(key.split("."), tokens)) this.cache.delete(key);
+    }
+  }
+
+  private pruneCache(): void {
+    // Maps iterate in insertion order, so this drops the oldest entries.
+    let n = 0;
+    for (const key of this.cache.keys()) {
+      this.cache.delete(key);
+      if (++n >= CACHE_PRUNE) break;
+    }
+  }
+}
+
+function addNode<S extends SublistEntry>(node: Node<S>, psubs: S[], qmap: Map<string, S[]>): void {
+  if (node.psubs !== null) for (const s of node.psubs) psubs.push(s);
+  if (node.qsubs !== null) {
+    for (const [q, set] of node.qsubs) {
+      let arr = qmap.get(q);
+      if (!arr) {
+        arr = [];
+        qmap.set(q, arr);
+      }
+      for (const s of set) arr.push(s);
+    }
+  }
+}
+
+function collect<S extends SublistEntry>(level: Level<S>, tokens: string[], i: number, psubs: S[], qmap: Map<string, S[]>): void {
+  const last = i === tokens.length - 1;
+  if (level.fwc !== null) addNode(level.fwc, psubs, qmap);
+  if (level.pwc !== null) {
+    if (last) addNode(level.pwc, psubs, qmap);
+    else if (level.pwc.next !== null) collect(level.pwc.next, tokens, i + 1, psubs, qmap);
+  }
+  const n = level.nodes.get(tokens[i]!);
+  if (n !== undefined) {
+    if (last) addNode(n, psubs, qmap);
+    else if (n.next !== null) collect(n.next, tokens, i + 1, psubs, qmap);
+  }
+}
+
+function walk<S extends SublistEntry>(level: Level<S>, out: S[]): void {
+  const visit = (n: Node<S>) => {
+    if (n.psubs) out.push(...n.psubs);
+    if (n.qsubs) for (const set of n.qsubs.values()) out.push(...set);
+    if (n.next) walk(n.next, out);
+  };
+  for (const n of level.nodes.values()) visit(n);
+  if (level.pwc) visit(level.pwc);
+  if (level.fwc) visit(level.fwc);
+}
+
+/** Does a literal subject (as tokens) match a filter (as tokens)? */
+function literalMatches(lit: string[], filter: string[]): boolean {
+  for (let i = 0; i < filter.length; i++) {
+    const f = filter[i]!;
+    if (f === ">") return lit.length > i;
+    if (i >= lit.length) return false;
+    if (f !== "*" && f !== lit[i]) return false;
+  }
+  return lit.length === filter.length;
+}

@@ -1,0 +1,23 @@
+// A client connection's byte stream, whatever carries it (TCP, TLS, WebSocket).
+export interface ClientTransport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly kind: "tcp" | "tls" | "websocket";
+  /** Writes the chunks in order; false when the peer is not keeping up (backpressure). */
+  write(chunks: Buffer[]): boolean;
+  /** Bytes accepted by write() and not yet sent. */
+  readonly backlog: number;
+  pause(): void;
+  resume(): void;
+  /** Ends the connection after what was written is sent. */
+  end(): void;
+  /** Drops the connection now. */
+  destroy(): void;
+}
+
+/** The events a transport delivers to its connection. */
+export interface TransportSink {
+  onData(buf: Buffer): void;
+  onDrain(): void;
+  onTransportClosed(): void;
+}

@@ -1,0 +1,147 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Sublist, InvalidSubjectError, type SublistEntry } from "../../server/subjects/sublist.js";
+import { isValidSubject, isValidLiteralSubject, subjectHasWildcard, subjectsCollide, isSubsetMatch, subjectMatchesFilter } from "../../server/subjects/subject.js";
+
+class Entry implements SublistEntry {
+  constructor(
+    readonly subject: string,
+    readonly queue: string | null,
+    readonly id: number,
+  ) {}
+}
+
+/** The model: a literal subject matches a filter token by token, '*' one token, '>' the rest. */
+function naiveMatch(filter: string, subject: string): boolean {
+  const f = filter.split(".");
+  const s = subject.split(".");
+  if (s.some((t) => t === "")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === ">") return s.length > i;
+    if (i >= s.length) return false;
+    if (f[i] !== "*" && f[i] !== s[i]) return false;
+  }
+  return s.length === f.length;
+}
+
+const token = fc.constantFrom("a", "b", "c", "dd");
+const filterToken = fc.constantFrom("a", "b", "c", "dd", "*");
+const filterArb = fc
+  .tuple(fc.array(filterToken, { minLength: 1, maxLength: 4 }), fc.boolean())
+  .map(([ts, fwc]) => (fwc ? [...ts, ">"] : ts).join("."));
+const literalArb = fc.array(token, { minLength: 1, maxLength: 5 }).map((ts) => ts.join("."));
+
+type Cmd = { op: "insert"; subject: string; queue: string | null } | { op: "remove"; index: number } | { op: "match"; subject: string };
+const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
+  fc.record({ op: fc.constant("insert" as const), subject: filterArb, queue: fc.option(fc.constantFrom("q1", "q2"), { nil: null }) }),
+  fc.record({ op: fc.constant("remove" as const), index: fc.nat() }),
+  fc.record({ op: fc.constant("match" as const), subject: literalArb }),
+);
+
+test("sublist matches exactly what a naive matcher does, across inserts and removes (cache included)", () => {
+  fc.assert(
+    fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 120 }), (cmds) => {
+      const sl = new Sublist<Entry>();
+      const live: Entry[] = [];
+      let id = 0;
+      for (const c of cmds) {
+        if (c.op === "insert") {
+          const e = new Entry(c.subject, c.queue, id++);
+          sl.insert(e);
+          live.push(e);
+        } else if (c.op === "remove") {
+          if (live.length === 0) continue;
+          const [e] = live.splice(c.index % live.length, 1);
+          assert.equal(sl.remove(e!), true);
+          assert.equal(sl.remove(e!), false, "second remove of the same entry reports false");
+        } else {
+          const r = sl.match(c.subject);
+          const got = [...r.psubs, ...r.qsubs.flat()].map((e) => e.id).sort((a, b) => a - b);
+          const want = live.filter((e) => naiveMatch(e.subject, c.subject)).map((e) => e.id).sort((a, b) => a - b);
+          assert.deepEqual(got, want, `match(${c.subject})`);
+          for (const group of r.qsubs) {
+            assert.ok(group.length > 0);
+            assert.ok(group.every((e) => e.queue === group[0]!.queue), "a queue group holds one queue's members");
+          }
+          assert.equal(new Set(r.qsubs.map((g) => g[0]!.queue)).size, r.qsubs.length, "one group per queue name");
+          assert.ok(r.psubs.every((e) => e.queue === null));
+        }
+      }
+      assert.equal(sl.size, live.length);
+      assert.equal(sl.all().length, live.length);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test("removing everything leaves an empty trie", () => {
+  fc.assert(
+    fc.property(fc.array(filterArb, { minLength: 1, maxLength: 40 }), (subjects) => {
+      const sl = new Sublist<Entry>();
+      const es = subjects.map((s, i) => new Entry(s, null, i));
+      for (const e of es) sl.insert(e);
+      for (const e of es) sl.remove(e);
+      assert.equal(sl.size, 0);
+      assert.deepEqual(sl.all(), []);
+      for (const s of subjects) assert.equal(sl.match(s.replace(/[*>]/g, "a")).psubs.length, 0);
+    }),
+  );
+});
+
+test("invalid subscription subjects are refused by the index", () => {
+  const sl = new Sublist<Entry>();
+  for (const s of ["", "a..b", ".a", "a.", "a.>.b", ">.a"]) {
+    assert.throws(() => sl.insert(new Entry(s, null, 0)), InvalidSubjectError, s);
+  }
+  assert.equal(sl.size, 0);
+});
+
+test("published subjects with empty tokens match nothing", () => {
+  const sl = new Sublist<Entry>();
+  sl.insert(new Entry(">", null, 1));
+  assert.equal(sl.match("a..b").psubs.length, 0);
+  assert.equal(sl.match("a.b").psubs.length, 1);
+});
+
+test("the cache stays bounded", () => {
+  const sl = new Sublist<Entry>();
+  sl.insert(new Entry(">", null, 1));
+  for (let i = 0; i < 5000; i++) sl.match(`s.${i}`);
+  assert.ok(sl.cacheSize <= 1024, `cache size ${sl.cacheSize}`);
+});
+
+test("subject validation follows nats-server", () => {
+  for (const s of ["a", "a.b", "a.*", "a.>", "*", ">", "a.*.c", "foo*", "foo>.bar", "a.b*c"]) assert.equal(isValidSubject(s), true, s);
+  for (const s of ["", "a..b", "a.", ".a", "a.>.b", "a b", "a\tb", "a\nb", ">.a"]) assert.equal(isValidSubject(s), false, JSON.stringify(s));
+  assert.equal(isValidLiteralSubject("a.b"), true);
+  assert.equal(isValidLiteralSubject("a.*"), false);
+  assert.equal(isValidLiteralSubject("a.>"), false);
+  assert.equal(isValidLiteralSubject("a*.b"), true);
+  assert.equal(subjectHasWildcard("a.*.b"), true);
+  assert.equal(subjectHasWildcard("a*.b"), false);
+  assert.equal(subjectHasWildcard(">"), true);
+});
+
+test("collide and subset agree with brute force over a small universe", () => {
+  const universe: string[] = [];
+  const toks = ["a", "b"];
+  for (const x of toks) {
+    universe.push(x);
+    for (const y of toks) {
+      universe.push(`${x}.${y}`);
+      for (const z of toks) universe.push(`${x}.${y}.${z}`);
+    }
+  }
+  const filters = ["a", "*", ">", "a.*", "*.b", "a.>", "*.>", "a.b", "*.*", "a.*.b", "*.*.*", "b.>"];
+  for (const f of filters) {
+    for (const g of filters) {
+      const both = universe.some((s) => naiveMatch(f, s) && naiveMatch(g, s));
+      assert.equal(subjectsCollide(f, g), both, `collide(${f}, ${g})`);
+      const subset = universe.filter((s) => naiveMatch(f, s)).every((s) => naiveMatch(g, s));
+      // ">" reaches beyond the 3-token universe, so only claim subset where the universe decides it.
+      if (!f.includes(">") || g.endsWith(">")) assert.equal(isSubsetMatch(f, g), subset, `subset(${f}, ${g})`);
+    }
+    for (const s of universe) assert.equal(subjectMatchesFilter(s, f), naiveMatch(f, s), `${s} ~ ${f}`);
+  }
+});
