@@ -1,10 +1,22 @@
 // The most recent closed connections, kept for /connz?state=closed. A fixed-size ring, so a storm
 // of short-lived connections costs bounded memory.
+/** A subscription as it was when its connection closed (/connz?state=closed&subs=detail). */
+export interface ClosedSubscription {
+  subject: string;
+  queue: string | null;
+  sid: string;
+  msgs: number;
+  max: number;
+}
+
 export interface ClosedConnection {
   cid: number;
+  /** The transport: "tcp", "tls" or "websocket". */
+  transport: string;
   ip: string;
   port: number;
   start: number;
+  lastActivity: number;
   stop: number;
   reason: string;
   name: string;
@@ -15,7 +27,7 @@ export interface ClosedConnection {
   outMsgs: number;
   inBytes: number;
   outBytes: number;
-  subs: string[];
+  subs: ClosedSubscription[];
   rttMs: number;
 }
 

@@ -38,6 +38,9 @@ async function main(): Promise<void> {
   const refused = refuseUnsupported(opts);
   if (loaded.action === "test") {
     if (refused) fail(refused);
+    // Like nats-server -t, warnings (unknown fields) make the check fail.
+    for (const w of loaded.warnings) process.stderr.write(`nats-server: ${w}\n`);
+    if (loaded.warnings.length > 0) process.exit(1);
     process.stderr.write(`nats-server: configuration file ${opts.configFile ?? ""} is valid\n`);
     return;
   }
@@ -98,6 +101,8 @@ async function main(): Promise<void> {
 function reload(server: Server, previous: LoadResult, log: Logger): void {
   try {
     const next = reloadOptions(previous);
+    const refused = refuseUnsupported(next.options);
+    if (refused) throw new Error(refused);
     const warnings = server.reload(next.options, next.changed);
     for (const w of [...next.warnings, ...warnings]) log.warn(w);
     previous.options = next.options;

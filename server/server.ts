@@ -9,6 +9,7 @@ import { InternalSubscriber, type MsgHandler } from "./client/internal.js";
 import { Subscription, type Subscriber } from "./client/subscription.js";
 import { Authenticator } from "./auth/auth.js";
 import { Sublist, type SublistResult } from "./subjects/sublist.js";
+import { subjectHasWildcard, subjectMatchesFilter } from "./subjects/subject.js";
 import { SocketTransport } from "./transport/tcp.js";
 import type { Logger } from "./logger.js";
 import type { ServerOptions } from "./config/options.js";
@@ -34,6 +35,10 @@ export class Server implements ClientHost {
   readonly closedConns = new ClosedConnections(10_000);
   readonly stats: ServerStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, slowConsumers: 0 };
   readonly startTime = new Date();
+  /** Client connections accepted since start (/varz total_connections). */
+  totalConnections = 0;
+  /** When the options in effect were loaded: start, then each reload (/varz config_load_time). */
+  configLoadTime = Date.now();
   auth: Authenticator;
   options: ClientLimits;
   opts: ServerOptions;
@@ -47,6 +52,9 @@ export class Server implements ClientHost {
   private flushList: Client[] = [];
   private flushScheduled = false;
   private extensions: ServerExtension[] = [];
+  /** Interest watchers by literal subject (push consumers watch their deliver subjects). */
+  private readonly watchers = new Map<string, Set<(hasInterest: boolean) => void>>();
+  private readonly changedWatched = new Set<string>();
   private infoBase: Record<string, unknown> = {};
 
   constructor(
@@ -146,6 +154,7 @@ export class Server implements ClientHost {
   /** Creates a connection for a transport (TCP here; WebSocket listeners call this too). */
   addClient(transport: SocketTransport | import("./transport/transport.js").ClientTransport): Client {
     const cid = this.nextCid++;
+    this.totalConnections++;
     const c = new Client(cid, this, transport);
     if ("attach" in transport && typeof transport.attach === "function") transport.attach(c);
     const full = this.clients.size >= this.opts.maxConnections;
@@ -168,11 +177,53 @@ export class Server implements ClientHost {
 
   addSubscription(sub: Subscription): void {
     this.sublist.insert(sub);
+    if (this.watchers.size > 0) this.interestChanged(sub.subject);
   }
 
   removeSubscription(sub: Subscription): void {
     this.sublist.remove(sub);
+    if (this.watchers.size > 0) this.interestChanged(sub.subject);
   }
+
+  /**
+   * Calls cb whenever interest in a literal subject may have changed (a subscription that matches
+   * it came or went), with whether anyone is interested now. Calls are batched per turn and made
+   * outside the operation that changed interest. Returns the function that stops watching.
+   */
+  watchInterest(subject: string, cb: (hasInterest: boolean) => void): () => void {
+    let set = this.watchers.get(subject);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(subject, set);
+    }
+    set.add(cb);
+    return () => {
+      const s = this.watchers.get(subject);
+      if (!s) return;
+      s.delete(cb);
+      if (s.size === 0) this.watchers.delete(subject);
+    };
+  }
+
+  private interestChanged(subject: string): void {
+    const before = this.changedWatched.size;
+    if (this.watchers.has(subject)) this.changedWatched.add(subject);
+    else if (subjectHasWildcard(subject)) {
+      for (const w of this.watchers.keys()) if (subjectMatchesFilter(w, subject)) this.changedWatched.add(w);
+    }
+    if (before === 0 && this.changedWatched.size > 0) queueMicrotask(this.notifyWatchers);
+  }
+
+  private readonly notifyWatchers = (): void => {
+    const subjects = [...this.changedWatched];
+    this.changedWatched.clear();
+    for (const subj of subjects) {
+      const set = this.watchers.get(subj);
+      if (!set) continue;
+      const has = this.sublist.hasInterest(subj);
+      for (const cb of [...set]) cb(has);
+    }
+  };
 
   route(publisher: Subscriber | null, subject: string, reply: string | null, hdrLen: number, msg: Buffer): boolean {
     return this.deliverTo(this.sublist.match(subject), publisher, subject, reply, hdrLen, msg, 0, msg.length);
@@ -226,14 +277,26 @@ export class Server implements ClientHost {
   subscribe(subject: string, handler: MsgHandler, opts: { queue?: string; name?: string } = {}): Subscription {
     const owner = new InternalSubscriber(opts.name ?? "internal", handler);
     const sub = new Subscription(owner, subject, opts.queue ?? null, "");
-    this.sublist.insert(sub);
+    this.addSubscription(sub);
     return sub;
   }
 
   unsubscribe(sub: Subscription): void {
     if (sub.closed) return;
     sub.closed = true;
-    this.sublist.remove(sub);
+    this.removeSubscription(sub);
+  }
+
+  /**
+   * Delivers a message to whoever subscribes to `routeSubject`, written with `subject`: JetStream
+   * routes deliveries by a deliver subject or inbox but shows the stored message's subject.
+   */
+  deliverAs(routeSubject: string, subject: string, reply: string | null, hdr: Buffer | null, payload: Buffer): boolean {
+    const hdrLen = hdr !== null && hdr.length > 0 ? hdr.length : -1;
+    const msg = hdrLen > 0 ? Buffer.concat([hdr!, payload]) : payload;
+    this.stats.inMsgs++;
+    this.stats.inBytes += msg.length;
+    return this.deliverTo(this.sublist.match(routeSubject), null, subject, reply, hdrLen, msg, 0, msg.length);
   }
 
   /**
@@ -265,6 +328,7 @@ export class Server implements ClientHost {
     }
     const keep = { host: this.opts.host, port: this.opts.port, jetstream: this.opts.jetstream, cluster: this.opts.cluster, websocket: this.opts.websocket, http: this.opts.http, tls: this.opts.tls };
     this.opts = { ...next, ...keep };
+    this.configLoadTime = Date.now();
     this.options = limitsOf(this.opts);
     this.auth = new Authenticator(this.opts.authorization, this.opts.noAuthUser);
     this.log.configure({ debug: next.debug, trace: next.trace, logtime: next.logtime, logJson: next.logJson, logFile: next.logFile });
@@ -349,9 +413,11 @@ function limitsOf(o: ServerOptions): ClientLimits {
 function closedRecord(c: Client): ClosedConnection {
   return {
     cid: c.cid,
+    transport: c.transport.kind,
     ip: c.transport.remoteAddress,
     port: c.transport.remotePort,
     start: c.start,
+    lastActivity: c.lastActivity,
     stop: c.stopTime || Date.now(),
     reason: c.closeReason ?? ClosedReason.ClientClosed,
     name: c.connect.name,
@@ -362,7 +428,7 @@ function closedRecord(c: Client): ClosedConnection {
     outMsgs: c.outMsgs,
     inBytes: c.inBytes,
     outBytes: c.outBytes,
-    subs: [...c.subs.values()].map((s) => s.subject),
+    subs: [...c.subs.values()].map((s) => ({ subject: s.subject, queue: s.queue, sid: s.sid, msgs: s.nm, max: s.max })),
     rttMs: c.rttMs,
   };
 }

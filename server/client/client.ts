@@ -358,7 +358,8 @@ export class Client implements Subscriber, ProtocolHandler {
   onPong(): void {
     this.pingsOut = 0;
     if (this.pingSentAt > 0) {
-      this.rttMs = Date.now() - this.pingSentAt;
+      // High resolution: loopback round trips are well under a millisecond.
+      this.rttMs = performance.now() - this.pingSentAt;
       this.pingSentAt = 0;
     }
   }
@@ -518,7 +519,7 @@ export class Client implements Subscriber, ProtocolHandler {
         return;
       }
       this.pingsOut++;
-      if (this.pingSentAt === 0) this.pingSentAt = now;
+      if (this.pingSentAt === 0) this.pingSentAt = performance.now();
       this.sendRaw(PING);
     }
     this.schedulePing(o.pingIntervalMs);
@@ -584,8 +585,8 @@ export class Client implements Subscriber, ProtocolHandler {
       this.host.removeSubscription(sub);
     }
     this.host.removeClient(this);
-    if (flush) this.transport.end();
-    else this.transport.destroy();
+    if (flush) this.transport.end(reason);
+    else this.transport.destroy(reason);
   }
 
   /** The transport went away on its own (peer closed, reset). */

@@ -175,8 +175,11 @@ function overrideCluster(o: ServerOptions, s: FlagSetting): void {
     if (o.cluster) o.cluster.port = 0;
     return;
   }
-  const problem = urlProblem(text);
-  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(text);
+  // ":-1" (random port) is not a valid URL port; nats-server swaps it out before parsing too.
+  const random = text.endsWith(":-1");
+  const parsable = random ? text.slice(0, -3) + ":0" : text;
+  const problem = urlProblem(parsable);
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(parsable);
   if (problem || !m) throw flagError(s.as, `invalid cluster URL ${JSON.stringify(text)}: ${problem ?? "expected scheme://host:port"}`);
   const authority = m[1]!;
   const at = authority.lastIndexOf("@");
@@ -184,7 +187,7 @@ function overrideCluster(o: ServerOptions, s: FlagSetting): void {
   if (typeof hp === "string") throw flagError(s.as, `invalid cluster URL ${JSON.stringify(text)}: ${hp}`);
   const c = clusterOf(o);
   c.host = hp.host;
-  c.port = hp.port;
+  c.port = random ? -1 : hp.port;
   if (at >= 0) {
     const userinfo = authority.slice(0, at);
     const colon = userinfo.indexOf(":");

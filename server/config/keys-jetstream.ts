@@ -22,8 +22,8 @@ export function storageSize(r: Reader, f: Field): number {
   if (s === "") return 0;
   const mult = { K: 10, M: 20, G: 30, T: 40 }[s.slice(-1)];
   const num = s.slice(0, -1);
-  if (!/^[+-]?[0-9]+$/.test(num)) r.fail(f, `invalid size ${JSON.stringify(s)}`);
   if (mult === undefined) r.fail(f, `sizes written as strings must end in K, M, G or T, got ${JSON.stringify(s)}`);
+  if (!/^[+-]?[0-9]+$/.test(num)) r.fail(f, `invalid size ${JSON.stringify(s)}`);
   return Number(num) * 2 ** mult;
 }
 

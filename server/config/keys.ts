@@ -7,13 +7,8 @@ import { isValidPublicNkey } from "./nkey.js";
 import type { ConfMap, ConfNode } from "./parser.js";
 import type { ServerOptions } from "./options.js";
 import { fieldsOf, readListen, type Field, type Reader } from "./reader.js";
-import {
-  checkAuthorization,
-  parseAccounts,
-  parseAuthorization,
-  parseMappings,
-  type ParsedAuthorization,
-} from "./keys-auth.js";
+import { checkAuthorization, parseAuthorization, type ParsedAuthorization } from "./keys-auth.js";
+import { parseAccounts, parseMappings } from "./keys-accounts.js";
 import { parseJetStream, parseTopStoreDir, type JetStreamState } from "./keys-jetstream.js";
 import { parseCluster, parseTls, parseWebsocket, urlProblem, type WebsocketExtras } from "./keys-net.js";
 

@@ -479,7 +479,10 @@ function lexArrayValueEnd(lx: Lexer): State | null {
   }
   if (r === C.comma || isNL(r)) return skipTo(lx, lexArrayValue);
   if (r === C.arrayEnd) return lexArrayEnd;
-  return lx.errorf(`expected ',' or ']' after an array value, but got ${show(r)}`);
+  const last = lx.tokens[lx.tokens.length - 1];
+  // nats-server reads `1]` as the string "1]", so `[1]` swallows its own bracket; say so.
+  const hint = last && last.type === "string" && /^[-0-9].*\]/.test(last.value) ? " (a number written right before ']' reads as text, as in nats-server: add a space before ']')" : "";
+  return lx.errorf(`expected ',' or ']' after an array value, but got ${show(r)}${hint}`);
 }
 
 function lexArrayEnd(lx: Lexer): State | null {

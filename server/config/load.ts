@@ -106,9 +106,8 @@ export function loadConfigText(
 
 // Re-reads the config file with the original command line (flags still win) for SIGHUP.
 export function reloadOptions(previous: LoadResult): ReloadResult {
+  if (!previous.options.configFile) throw new ConfigError("config reload needs a configuration file given with -c or --config");
   const next = loadOptions(previous.argv, previous.env);
-  if (next.action !== "run" && next.action !== "test") throw new ConfigError("config reload needs a command line that runs the server");
-  if (!next.options.configFile) throw new ConfigError("config reload needs a configuration file given with -c or --config");
   const changes = diffOptions(previous.options, next.options);
   return { ...next, changes, changed: changes.map((c) => c.path) };
 }

@@ -191,11 +191,12 @@ function parseSource(text: string, file: string, baseDir: string, session: Sessi
       case "datetime":
         setValue({ kind: "datetime", value: parseDatetime(tok.value, pos), pos });
         break;
+      // The lexer emits these just after the bracket; point at the bracket.
       case "arrayStart":
-        frames.push({ kind: "array", items: [], pos });
+        frames.push({ kind: "array", items: [], pos: lines.pos(tok.offset - 1) });
         break;
       case "mapStart":
-        frames.push({ kind: "map", map: new Map(), pos });
+        frames.push({ kind: "map", map: new Map(), pos: lines.pos(tok.offset - 1) });
         break;
       case "arrayEnd":
       case "mapEnd": {

@@ -176,6 +176,21 @@ export class Sublist<S extends SublistEntry> {
     return r.psubs.length > 0 || r.qsubs.length > 0;
   }
 
+  /**
+   * Fan-out of the cached match results (nats-server's /subsz max_fanout and avg_fanout): a queue
+   * group counts once, as it receives each message once.
+   */
+  cacheFanout(): { max: number; avg: number } {
+    let tot = 0;
+    let max = 0;
+    for (const r of this.cache.values()) {
+      const l = r.psubs.length + r.qsubs.length;
+      tot += l;
+      if (l > max) max = l;
+    }
+    return { max, avg: tot > 0 ? tot / this.cache.size : 0 };
+  }
+
   /** Every entry, in no particular order. */
   all(): S[] {
     const out: S[] = [];

@@ -9,10 +9,13 @@ export interface ClientTransport {
   readonly backlog: number;
   pause(): void;
   resume(): void;
-  /** Ends the connection after what was written is sent. */
-  end(): void;
+  /**
+   * Ends the connection after what was written is sent. `reason` is the close reason text
+   * (ClosedReason); framed transports such as WebSocket put it in their close frame.
+   */
+  end(reason?: string): void;
   /** Drops the connection now. */
-  destroy(): void;
+  destroy(reason?: string): void;
 }
 
 /** The events a transport delivers to its connection. */
