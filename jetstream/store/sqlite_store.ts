@@ -1,0 +1,1571 @@
+// The file-backed StreamStore: one SQLite database (WAL mode) per stream, written through one
+// transaction per group-commit round. See sqlite_schema.ts for the layout and why one file per
+// stream.
+//
+// What lives where: message bodies only on disk (plus SQLite's bounded page cache); stream totals,
+// per-subject counts/first/last and per-block live counts in memory, maintained incrementally by
+// every write and rebuilt from the indexes at open. The totals are also saved in the `state` row
+// of every commit, which carries the sequence counters across purges and restarts.
+
+import Database from "better-sqlite3";
+import { close as fsClose, closeSync, existsSync, fdatasync, fsync, fsyncSync, open as fsOpen, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { ConsumerHandle, type ConsumerOwner } from "./consumer_handle.js";
+import { ConsumerStateCore, emptyConsumerState, type ConsumerSink } from "./consumer_state.js";
+import {
+  ConsumerExistsError,
+  DiscardNewError,
+  InvalidArgumentError,
+  PurgeArgError,
+  SequenceMismatchError,
+  StoreClosedError,
+  StoreCorruptError,
+  StoreError,
+  StoreFailedError,
+  StoreOpenError,
+  StreamExistsError,
+  StreamNotFoundError,
+} from "./errors.js";
+import { consumerCrc, msgCrc, pendingCrc, redeliveredCrc, stateCrc, textCrc } from "./checksum.js";
+import { runCallbacks, type Committable, type GroupCommit } from "./group_commit.js";
+import { fileStoreMsgSize, subjectBytes } from "./msg_size.js";
+import { BLOCK_SHIFT, BLOCK_SIZE, blockOf, SeqBlocks } from "./seq_blocks.js";
+import {
+  APPLICATION_ID,
+  checkFileHeader,
+  EXPECTED_OBJECTS,
+  FORMAT_VERSION,
+  isCorruptionError,
+  isOpenCorruption,
+  PAGE_SIZE,
+  SCHEMA,
+} from "./sqlite_schema.js";
+import {
+  NO_LIMITS,
+  isMarkerHeader,
+  StoreFlags,
+  TTL_NEVER,
+  type AckPolicy,
+  type CommitCallback,
+  type ExpiredMsg,
+  type ConsumerState,
+  type ConsumerStore,
+  type LimitRemovalHandler,
+  type Nanos,
+  type RemovedMsg,
+  type SimpleState,
+  type StateOptions,
+  type StoredMsg,
+  type StoreLimits,
+  type StreamState,
+  type StreamStore,
+  type FsyncMode,
+  type SyncInterval,
+  type VerifyLevel,
+} from "./store.js";
+import { SubjectEntry, SubjectIndex, type EntrySet } from "./subject_index.js";
+import { hasWildcard, isAllFilter } from "./subject_match.js";
+
+type DB = Database.Database;
+type Stmt = Database.Statement;
+
+export interface SqliteStoreOptions {
+  commit: GroupCommit;
+  syncInterval: SyncInterval;
+  fsync: FsyncMode;
+  verify: VerifyLevel;
+  cacheKiB: number;
+}
+
+const NS_PER_SEC = 1_000_000_000n;
+/** Up to this many matching subjects, a wildcard next-message lookup asks each subject's index. */
+const CANDIDATE_SUBJECTS = 64;
+/** Rows a wildcard lookup scans in sequence order before switching to per-subject lookups. */
+const SCAN_ROWS = 1024;
+const CHUNK = 256;
+/** Free pages returned to the file system per commit after large removals. */
+const VACUUM_PAGES = 4096;
+
+/** Thrown while decoding a row whose values are not what we wrote; turned into StoreCorruptError. */
+class BadRow extends Error {}
+
+function big(v: unknown): bigint {
+  if (typeof v !== "bigint") throw new BadRow(`expected an integer, found ${typeof v}`);
+  return v;
+}
+
+function int(v: unknown): number {
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new BadRow(`expected an integer, found ${typeof v}`);
+  return v;
+}
+
+function text(v: unknown): string {
+  if (typeof v !== "string") throw new BadRow(`expected text, found ${typeof v}`);
+  return v;
+}
+
+function blob(v: unknown): Buffer {
+  if (!Buffer.isBuffer(v)) throw new BadRow(`expected a blob, found ${typeof v}`);
+  return v;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwner {
+  readonly storage = "file" as const;
+
+  // Stream totals. first is 0 for a never-used stream and last + 1 once emptied.
+  private first = 0;
+  private firstTs = 0n;
+  private last = 0;
+  private lastTs = 0n;
+  private msgs = 0;
+  /** Headers of the last message removed with removeOne(..., withHdr). */
+  private removedHdr: Uint8Array | null = null;
+  private bytes = 0;
+
+  private readonly index = new SubjectIndex();
+  /** Built on first need (it costs an index scan) and then kept current. */
+  private blocks: SeqBlocks | null = null;
+  private lim: StoreLimits = { ...NO_LIMITS };
+  private limActive = false;
+  private limitHandler: LimitRemovalHandler | null = null;
+
+  /** Transactions committed since open (for tests, benchmarks and monitoring). */
+  commitCount = 0;
+  private inTx = false;
+  private queued = false;
+  private cbs: CommitCallback[] = [];
+  private stateDirty = false;
+  private vacuumPending = false;
+  private failed: StoreError | null = null;
+  private isClosed = false;
+
+  private configJson: string | null = null;
+  private readonly consumerIds = new Map<string, number>();
+  private readonly consumerHandles = new Map<string, ConsumerHandle>();
+  private readonly dirtyConsumers = new Set<ConsumerHandle>();
+
+  private readonly s: ReturnType<typeof prepareStatements>;
+
+  /**
+   * How commits become durable. inline: SQLite fsyncs inside COMMIT (synchronous=FULL), blocking
+   * the event loop. background: COMMIT writes the WAL to the OS (synchronous=NORMAL, which
+   * already survives kill -9), then an fdatasync of the WAL runs on the libuv threadpool and the
+   * callbacks fire when it returns; the event loop keeps working meanwhile. interval: callbacks
+   * fire after COMMIT, a timer syncs (the user's explicit choice).
+   */
+  private readonly syncMode: "inline" | "background" | "interval";
+  /** Commits so far; a callback is durable once a sync that started after its commit finished. */
+  private commitSeq = 0;
+  private syncedSeq = 0;
+  private syncing = false;
+  private dirSynced = false;
+  private waiters: { need: number; cb: CommitCallback }[] = [];
+
+  private constructor(
+    private readonly db: DB,
+    readonly path: string,
+    readonly account: string,
+    readonly name: string,
+    private readonly gc: GroupCommit,
+    opts: SqliteStoreOptions,
+  ) {
+    this.s = prepareStatements(db);
+    this.syncMode = opts.syncInterval !== "always" ? "interval" : opts.fsync;
+  }
+
+  get stream(): StreamStore {
+    return this;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  // ---- create / open ------------------------------------------------------------------------
+
+  /**
+   * Creates the database under a temporary name and renames it into place, so a crash never
+   * leaves a half-initialised file that recovery would report as a corrupt stream.
+   */
+  static create(path: string, account: string, name: string, opts: SqliteStoreOptions): SqliteStreamStore {
+    if (existsSync(path)) throw new StreamExistsError(account, name);
+    const tmp = `${path}.creating`;
+    // Leftovers of an interrupted create or delete; a stray -wal must never meet a new file.
+    for (const f of [tmp, `${tmp}-journal`, `${path}-wal`, `${path}-shm`, `${path}-journal`]) rmSync(f, { force: true });
+    const db = new Database(tmp);
+    try {
+      db.pragma(`page_size = ${PAGE_SIZE}`);
+      db.pragma("auto_vacuum = INCREMENTAL");
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${FORMAT_VERSION}`);
+      db.pragma("journal_mode = DELETE");
+      db.pragma("synchronous = FULL");
+      db.exec("BEGIN");
+      db.exec(SCHEMA);
+      const put = db.prepare("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?)");
+      for (const [k, v] of [
+        ["format", String(FORMAT_VERSION)],
+        ["account", account],
+        ["stream", name],
+      ] as const) {
+        put.run(k, v, textCrc(k, v));
+      }
+      db.prepare("INSERT INTO state VALUES (1, 0, 0, 0, 0, 0, 0, ?)").run(stateCrc(0, 0n, 0, 0n, 0, 0));
+      db.exec("COMMIT");
+    } catch (e) {
+      db.close();
+      rmSync(tmp, { force: true });
+      throw new StoreOpenError(account, name, path, "cannot create database", e);
+    }
+    db.close();
+    fsyncPath(tmp);
+    renameSync(tmp, path);
+    fsyncPath(dirname(path));
+    return SqliteStreamStore.open(path, account, name, { ...opts, verify: "light" });
+  }
+
+  static open(path: string, account: string, name: string, opts: SqliteStoreOptions): SqliteStreamStore {
+    const corrupt = (detail: string, cause?: unknown) => new StoreCorruptError(account, name, path, detail, cause);
+    if (!existsSync(path)) throw new StreamNotFoundError(account, name);
+    const wal = `${path}-wal`;
+    const walPresent = existsSync(wal) && statSync(wal).size > 0;
+    const problem = checkFileHeader(path, walPresent);
+    if (problem !== null) throw corrupt(problem);
+
+    let db: DB;
+    try {
+      db = new Database(path, { fileMustExist: true, timeout: 0 });
+    } catch (e) {
+      if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
+      throw new StoreOpenError(account, name, path, (e as Error).message, e);
+    }
+    try {
+      configure(db, opts);
+      checkSchema(db, account, name, corrupt);
+      if (opts.verify !== "light") {
+        // quick_check: every page's structure. integrity_check adds that indexes match tables.
+        const check = opts.verify === "full" ? "integrity_check" : "quick_check";
+        const res = db.pragma(`${check}(20)`, { simple: false }) as Record<string, string>[];
+        if (res.length !== 1 || res[0]![check] !== "ok") throw corrupt(`${check}: ${res.map((r) => r[check]).join("; ")}`);
+      }
+      const store = new SqliteStreamStore(db, path, account, name, opts.commit, opts);
+      store.load(corrupt);
+      if (opts.verify === "full") store.verifyAll(corrupt);
+      return store;
+    } catch (e) {
+      try {
+        db.close();
+      } catch {
+        // already failing; the original error is the one to report
+      }
+      if (e instanceof StoreError) throw e;
+      if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
+      throw new StoreOpenError(account, name, path, (e as Error).message, e);
+    }
+  }
+
+  /** Rebuilds the in-memory state from the saved totals and the subject index, cross-checking them. */
+  private load(corrupt: (d: string) => StoreCorruptError): void {
+    const st = this.db.prepare("SELECT first_seq, first_ts, last_seq, last_ts, msgs, bytes, crc FROM state WHERE id = 1").raw().safeIntegers().get() as
+      | unknown[]
+      | undefined;
+    if (st === undefined) throw corrupt("state row missing");
+    try {
+      this.first = int(st[0]);
+      this.firstTs = big(st[1]);
+      this.last = int(st[2]);
+      this.lastTs = big(st[3]);
+      this.msgs = int(st[4]);
+      this.bytes = int(st[5]);
+      if (stateCrc(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes) !== int(st[6])) throw new BadRow("checksum mismatch");
+    } catch (e) {
+      if (e instanceof BadRow) throw corrupt(`state row: ${e.message}`);
+      throw e;
+    }
+
+    const rows = this.db
+      .prepare(
+        "SELECT a.sid, s.subject, a.c, a.f, a.l FROM (SELECT sid, count(*) AS c, min(seq) AS f, max(seq) AS l FROM msgs GROUP BY sid) a LEFT JOIN subjects s ON s.sid = a.sid",
+      )
+      .raw()
+      .all() as [number, string | null, number, number, number][];
+    let total = 0;
+    let minSeq = Infinity;
+    let maxSeq = 0;
+    for (const [sid, subject, c, f, l] of rows) {
+      if (typeof subject !== "string" || subject.length === 0 || !Number.isSafeInteger(sid) || sid <= 0) {
+        throw corrupt(`messages refer to a missing or damaged subject (id ${String(sid)})`);
+      }
+      if (this.index.get(subject) !== undefined) throw corrupt(`subject ${subject} stored twice`);
+      const e = new SubjectEntry(subject, sid, subjectBytes(subject));
+      e.msgs = c;
+      e.first = f;
+      e.last = l;
+      this.index.add(e);
+      total += c;
+      if (f < minSeq) minSeq = f;
+      if (l > maxSeq) maxSeq = l;
+    }
+    if (total !== this.msgs) throw corrupt(`state says ${this.msgs} messages, index holds ${total}`);
+    if (total > 0) {
+      if (minSeq !== this.first) throw corrupt(`state first_seq ${this.first} but first message is ${minSeq}`);
+      if (maxSeq > this.last) throw corrupt(`state last_seq ${this.last} but a message has seq ${maxSeq}`);
+      // The first and last rows must read back with valid checksums.
+      this.verifyRow(minSeq, corrupt);
+      this.verifyRow(maxSeq, corrupt);
+    } else if (!(this.first === this.last + 1 || (this.first === 0 && this.last === 0))) {
+      throw corrupt(`empty stream with first_seq ${this.first} and last_seq ${this.last}`);
+    }
+    this.configJson = this.readMeta("config", corrupt);
+    for (const [cid, name] of this.db.prepare("SELECT cid, name FROM consumers").raw().all() as [unknown, unknown][]) {
+      if (typeof name !== "string" || typeof cid !== "number") throw corrupt("damaged consumer row");
+      this.consumerIds.set(name, cid);
+    }
+  }
+
+  private verifyRow(seq: number, corrupt: (d: string) => StoreCorruptError): void {
+    const r = this.s.get.get(seq) as unknown[] | undefined;
+    if (r === undefined) throw corrupt(`message ${seq} missing`);
+    this.buildMsg(seq, r, 0, corrupt);
+  }
+
+  /** verify: full. Every message, its expiry entry, the byte total, and every consumer. */
+  private verifyAll(corrupt: (d: string) => StoreCorruptError): void {
+    const it = this.db.prepare("SELECT seq, ts, sid, ttl, crc, hdr, data, expires FROM msgs ORDER BY seq").raw().safeIntegers().iterate() as IterableIterator<unknown[]>;
+    let bytes = 0;
+    for (const r of it) {
+      const m = this.buildMsg(Number(r[0]), r, 1, corrupt);
+      const want = m.ttl > 0 ? m.ts + BigInt(m.ttl) * NS_PER_SEC : null;
+      if (r[7] !== want) throw corrupt(`expiry of message ${m.seq} does not match its TTL`);
+      bytes += fileStoreMsgSize(subjectBytes(m.subject), m.hdr === null ? 0 : m.hdr.length, m.data.length);
+    }
+    if (bytes !== this.bytes) throw corrupt(`state says ${this.bytes} bytes, messages hold ${bytes}`);
+    for (const name of this.consumerIds.keys()) this.readConsumer(name, corrupt);
+  }
+
+  // ---- group commit -------------------------------------------------------------------------
+
+  beginWrite(): void {
+    this.check();
+    if (this.inTx) return;
+    this.s.begin.run();
+    this.inTx = true;
+    if (!this.queued) {
+      this.queued = true;
+      this.gc.enqueue(this);
+    }
+  }
+
+  commitPending(): void {
+    if (!this.inTx) return;
+    try {
+      for (const h of this.dirtyConsumers) {
+        const c = h.core;
+        const nums = [c.delivered.consumerSeq, c.delivered.streamSeq, c.ackFloor.consumerSeq, c.ackFloor.streamSeq];
+        this.s.cHdr.run(h.config(), c.ackPolicy, ...nums, consumerCrc(h.name, h.config(), c.ackPolicy, nums), h.cid);
+      }
+      this.dirtyConsumers.clear();
+      if (this.stateDirty) {
+        const crc = stateCrc(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes);
+        this.s.saveState.run(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes, crc);
+        this.stateDirty = false;
+      }
+      if (this.vacuumPending) this.vacuumStep();
+      this.s.commit.run();
+      this.inTx = false;
+      this.commitCount++;
+      this.commitSeq++;
+    } catch (e) {
+      this.abortQuiet(e);
+    }
+  }
+
+  notifyCommitted(): void {
+    this.queued = false;
+    const cbs = this.cbs;
+    if (cbs.length === 0) return;
+    this.cbs = [];
+    if (this.syncMode !== "background" || this.failed !== null || this.commitSeq <= this.syncedSeq) {
+      runCallbacks(cbs, this.failed);
+      return;
+    }
+    for (const cb of cbs) this.waiters.push({ need: this.commitSeq, cb });
+    this.startSync();
+  }
+
+  /** One fdatasync in flight at a time; it covers every commit made before it started. */
+  private startSync(): void {
+    if (this.syncing || this.isClosed || this.waiters.length === 0) return;
+    this.syncing = true;
+    const covers = this.commitSeq;
+    const dir = this.dirSynced ? null : dirname(this.path);
+    syncFile(`${this.path}-wal`, dir, (err) => {
+      this.syncing = false;
+      if (this.isClosed) return; // close() synced and answered everyone
+      if (err !== null && this.failed === null) {
+        // After a failed fsync the page cache state is unknown: nothing more may be acknowledged.
+        this.failed = new StoreFailedError(this.name, err);
+      }
+      if (err === null) {
+        this.syncedSeq = covers;
+        this.dirSynced = true;
+      }
+      this.releaseWaiters();
+      this.startSync();
+    });
+  }
+
+  private releaseWaiters(): void {
+    const durable: CommitCallback[] = [];
+    const lost: CommitCallback[] = [];
+    const rest: { need: number; cb: CommitCallback }[] = [];
+    for (const w of this.waiters) {
+      if (w.need <= this.syncedSeq) durable.push(w.cb);
+      else if (this.failed !== null) lost.push(w.cb);
+      else rest.push(w);
+    }
+    this.waiters = rest;
+    // Commits synced before a later failure are still durable; only the rest get the error.
+    try {
+      runCallbacks(durable, null);
+    } finally {
+      runCallbacks(lost, this.failed);
+    }
+  }
+
+  afterCommit(cb: CommitCallback): void {
+    if (this.isClosed) {
+      const err = this.failed;
+      setImmediate(() => cb(err));
+      return;
+    }
+    this.cbs.push(cb);
+    if (!this.queued) {
+      this.queued = true;
+      this.gc.enqueue(this);
+    }
+  }
+
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => this.afterCommit((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Lazy sync: make everything committed so far durable (checkpoint syncs WAL and database). */
+  syncNow(): void {
+    if (this.isClosed || this.failed) return;
+    this.commitPending();
+    if (this.failed) return;
+    try {
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    } catch (e) {
+      this.abortQuiet(e);
+    }
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    if (!this.failed) this.commitPending();
+    this.isClosed = true;
+    try {
+      // Copies the WAL into the database and fsyncs it: everything committed is durable after this.
+      if (!this.failed) this.db.pragma("wal_checkpoint(TRUNCATE)");
+      this.syncedSeq = this.commitSeq;
+    } catch (e) {
+      // The data stays in the WAL for the next open, but it may not be on stable storage.
+      if (!this.failed && this.syncMode === "background") this.failed = new StoreFailedError(this.name, e);
+    }
+    try {
+      this.db.close();
+    } finally {
+      for (const h of this.consumerHandles.values()) h.deleted = true;
+      const cbs = this.cbs.concat(this.waiters.map((w) => w.cb));
+      this.cbs = [];
+      this.waiters = [];
+      this.queued = false;
+      runCallbacks(cbs, this.failed);
+    }
+  }
+
+  private vacuumStep(): void {
+    const free = this.db.pragma("freelist_count", { simple: true }) as number;
+    if (free > 0) this.db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`);
+    this.vacuumPending = free > VACUUM_PAGES;
+  }
+
+  private check(): void {
+    if (this.failed) throw this.failed;
+    if (this.isClosed) throw new StoreClosedError(this.name);
+  }
+
+  /**
+   * A write failed half-way or a commit failed: the transaction is rolled back and memory no
+   * longer matches the disk, so the store refuses further use (the manager can reopen it).
+   */
+  private abort(e: unknown): never {
+    this.abortQuiet(e);
+    throw this.failed!;
+  }
+
+  private abortQuiet(e: unknown): void {
+    this.inTx = false;
+    try {
+      if (this.db.inTransaction) this.s.rollback.run();
+    } catch {
+      // nothing more can be done; the failure below is what callers will see
+    }
+    if (!this.failed) {
+      this.failed = isCorruptionError(e) ? new StoreCorruptError(this.account, this.name, this.path, (e as Error).message, e) : new StoreFailedError(this.name, e);
+    }
+  }
+
+  /** For write paths: our own StoreErrors (thrown before any write) pass; anything else aborts. */
+  writeFailed(e: unknown): never {
+    if (e instanceof StoreError && e !== this.failed && !(e instanceof StoreCorruptError)) throw e;
+    return this.abort(e);
+  }
+
+  private readError(e: unknown): never {
+    if (e instanceof StoreError) throw e;
+    if (isCorruptionError(e)) throw new StoreCorruptError(this.account, this.name, this.path, (e as Error).message, e);
+    throw e;
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  storeMsg(seq: number, ts: Nanos, subject: string, hdr: Uint8Array | null, data: Uint8Array, ttl = 0, flags = 0): void {
+    this.check();
+    if (seq !== this.last + 1) throw new SequenceMismatchError(this.last + 1, seq);
+    if (subject.length === 0) throw new InvalidArgumentError("empty subject");
+    const hlen = hdr === null ? 0 : hdr.byteLength;
+    const dlen = data.byteLength;
+    let e = this.index.get(subject);
+    if (this.limActive && this.lim.discardNew) this.checkDiscardNew(e, hlen, dlen, flags);
+    try {
+      this.beginWrite();
+      if (e === undefined) {
+        const sid = this.s.insSubject.get(subject) as number;
+        e = new SubjectEntry(subject, sid, subjectBytes(subject));
+        this.index.add(e);
+      }
+      const h = hlen > 0 ? asBuffer(hdr!) : null;
+      const d = asBuffer(data);
+      const expires = ttl > 0 ? ts + BigInt(ttl) * NS_PER_SEC : null;
+      this.s.ins.run(seq, ts, e.sid, ttl, expires, msgCrc(seq, ts, ttl, subject, h, d), h, d);
+    } catch (err) {
+      this.writeFailed(err);
+    }
+    if (this.msgs === 0) {
+      this.first = seq;
+      this.firstTs = ts;
+    }
+    this.msgs++;
+    this.bytes += fileStoreMsgSize(e.slen, hlen, dlen);
+    this.last = seq;
+    this.lastTs = ts;
+    if (e.msgs === 0) e.first = seq;
+    e.msgs++;
+    e.last = seq;
+    this.blocks?.add(seq);
+    this.stateDirty = true;
+    if (this.limActive) this.enforceAfterStore(e);
+  }
+
+  /** nats-server filestore.storeRawMsg's discard-new checks, before anything is written. */
+  private checkDiscardNew(e: SubjectEntry | undefined, hlen: number, dlen: number, flags: number): void {
+    const lim = this.lim;
+    let atSubjectLimit = false;
+    let fseq = 0;
+    if (lim.maxMsgsPerSubject > 0 && e !== undefined && e.msgs >= lim.maxMsgsPerSubject) {
+      if (lim.discardNewPerSubject && (flags & StoreFlags.SkipDiscardNewPerSubject) === 0) throw new DiscardNewError("msgs_per_subject");
+      atSubjectLimit = true;
+      fseq = e.first;
+    }
+    if (lim.maxMsgs > 0 && this.msgs >= lim.maxMsgs && !atSubjectLimit) throw new DiscardNewError("msgs");
+    if (lim.maxBytes > 0 && this.bytes + dlen + hlen >= lim.maxBytes) {
+      if (!atSubjectLimit || this.sizeOf(fseq) <= dlen + hlen) throw new DiscardNewError("bytes");
+    }
+  }
+
+  private sizeOf(seq: number): number {
+    const r = this.s.sizeOf.get(seq) as [number, number | null, number] | undefined;
+    if (r === undefined) return 0;
+    const e = this.index.bySidGet(r[0]);
+    return fileStoreMsgSize(e ? e.slen : 0, r[1] ?? 0, r[2]);
+  }
+
+  private enforceAfterStore(e: SubjectEntry): void {
+    const lim = this.lim;
+    if (lim.maxMsgsPerSubject > 0) while (e.msgs > lim.maxMsgsPerSubject) this.removeForLimit(e.first);
+    if (lim.maxMsgs > 0) while (this.msgs > lim.maxMsgs) this.removeForLimit(this.first);
+    if (lim.maxBytes > 0) while (this.bytes > lim.maxBytes && this.msgs > 0) this.removeForLimit(this.first);
+  }
+
+  private removeForLimit(seq: number): void {
+    const subject = this.removeOne(seq, false);
+    if (subject !== null && this.limitHandler !== null) this.limitHandler(seq, subject);
+  }
+
+  skipMsgs(seq: number, count: number, ts: Nanos): void {
+    this.check();
+    if (seq !== this.last + 1) throw new SequenceMismatchError(this.last + 1, seq);
+    if (count < 1) return;
+    try {
+      this.beginWrite();
+    } catch (e) {
+      this.writeFailed(e);
+    }
+    this.last = seq + count - 1;
+    this.lastTs = ts;
+    if (this.msgs === 0) {
+      this.first = this.last + 1;
+      this.firstTs = 0n;
+    }
+    this.stateDirty = true;
+  }
+
+  removeMsg(seq: number): boolean {
+    this.check();
+    return this.removeOne(seq, false) !== null;
+  }
+
+  eraseMsg(seq: number): boolean {
+    this.check();
+    return this.removeOne(seq, true) !== null;
+  }
+
+  /** Removes one message and updates every structure; returns its subject, or null if absent. */
+  /** With withHdr, the removed message's headers are left in removedHdr. */
+  private removeOne(seq: number, secure: boolean, withHdr = false): string | null {
+    if (seq < this.first || seq > this.last || this.msgs === 0) return null;
+    try {
+      this.beginWrite();
+      if (secure) this.db.pragma("secure_delete = 1");
+      const r = (withHdr ? this.s.delOneHdr : this.s.delOne).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
+      if (secure) this.db.pragma("secure_delete = 0");
+      if (r === undefined) return null;
+      if (withHdr) this.removedHdr = r[3] ?? null;
+      const e = this.index.bySidGet(r[0]);
+      if (e === undefined) throw new Error(`message ${seq} has unknown subject id ${r[0]}`);
+      this.msgs--;
+      this.bytes -= fileStoreMsgSize(e.slen, r[1] ?? 0, r[2]);
+      this.blocks?.remove(seq);
+      this.stateDirty = true;
+      e.msgs--;
+      if (e.msgs === 0) {
+        this.index.delete(e);
+        this.s.delSubject.run(e.sid);
+      } else if (seq === e.first) {
+        e.first = this.s.nextSeqSid.get(e.sid, seq) as number;
+      } else if (seq === e.last) {
+        e.last = this.s.prevSeqSid.get(e.sid, seq) as number;
+      }
+      if (this.msgs === 0) {
+        this.first = this.last + 1;
+        this.firstTs = 0n;
+      } else if (seq === this.first) {
+        this.setFirstFrom(seq + 1);
+      }
+      return e.subject;
+    } catch (err) {
+      return this.writeFailed(err);
+    }
+  }
+
+  private setFirstFrom(seq: number): void {
+    const r = this.s.firstFrom.get(seq) as [bigint, bigint] | undefined;
+    if (r === undefined) {
+      this.first = this.last + 1;
+      this.firstTs = 0n;
+    } else {
+      this.first = Number(r[0]);
+      this.firstTs = r[1];
+    }
+  }
+
+  purge(): number {
+    this.check();
+    const n = this.msgs;
+    try {
+      this.beginWrite();
+      this.s.delAll.run();
+      this.s.delAllSubjects.run();
+    } catch (e) {
+      this.writeFailed(e);
+    }
+    this.index.clear();
+    if (this.blocks !== null) this.blocks.clear();
+    this.msgs = 0;
+    this.bytes = 0;
+    this.first = this.last + 1;
+    this.firstTs = 0n;
+    this.stateDirty = true;
+    if (n > 0) this.vacuumPending = true;
+    return n;
+  }
+
+  compact(seq: number): number {
+    this.check();
+    if (seq === 0) return this.purge();
+    if (seq > this.last) {
+      const n = this.purge();
+      this.first = seq;
+      this.last = seq - 1;
+      return n;
+    }
+    if (seq <= this.first || this.msgs === 0) return 0;
+    return this.removeRange(this.first, seq - 1, null);
+  }
+
+  truncate(seq: number): void {
+    this.check();
+    if (seq === 0) {
+      this.purge();
+      this.first = 0;
+      this.last = 0;
+      this.lastTs = 0n;
+      return;
+    }
+    if (seq >= this.last) return;
+    if (this.msgs > 0 && seq >= this.first) this.removeRange(seq + 1, this.last, null);
+    else if (this.msgs > 0) this.purge();
+    try {
+      this.beginWrite();
+      const r = this.s.prevRow.get(seq) as [bigint, bigint] | undefined;
+      this.lastTs = r === undefined ? 0n : r[1];
+    } catch (e) {
+      this.writeFailed(e);
+    }
+    this.last = seq;
+    if (this.msgs === 0) {
+      this.first = seq + 1;
+      this.firstTs = 0n;
+    }
+    this.stateDirty = true;
+  }
+
+  purgeEx(filter: string, upToSeq: number, keep: number): number {
+    this.check();
+    if (upToSeq > 1 && keep > 0) throw new PurgeArgError();
+    if (isAllFilter(filter)) {
+      if (keep === 0 && upToSeq <= 1) return this.purge();
+      if (upToSeq > 1) return this.compact(upToSeq);
+      if (keep >= this.msgs) return 0;
+      return this.compact(this.last - keep + 1);
+    }
+    if (this.msgs === 0) return 0;
+    const m = this.index.match(filter);
+    if (m.size === 0) return 0;
+    const all = m.size === this.index.size;
+    let hi = upToSeq > 1 ? upToSeq - 1 : this.last;
+    try {
+      if (keep > 0) {
+        let total = 0;
+        for (const e of m) total += e.msgs;
+        if (keep >= total) return 0;
+        const nth = total - keep - 1;
+        if (all) hi = this.s.nth.get(nth) as number;
+        else if (m.size === 1) hi = this.s.nthSid.get(first(m).sid, nth) as number;
+        else hi = this.s.nthSids.get(JSON.stringify(sidsOf(m)), nth) as number;
+      }
+    } catch (e) {
+      this.readError(e);
+    }
+    return this.removeRange(this.first, hi, all ? null : Array.from(m));
+  }
+
+  /**
+   * Removes every message with seq in [lo, hi] (of the given subjects, or all), in bulk: one
+   * aggregate query for the accounting, one DELETE, then per-subject first/last fix-ups.
+   */
+  private removeRange(lo: number, hi: number, entries: SubjectEntry[] | null): number {
+    if (hi < lo || this.msgs === 0) return 0;
+    let removed = 0;
+    let bytes = 0;
+    const touched: SubjectEntry[] = [];
+    try {
+      this.beginWrite();
+      const account = (e: SubjectEntry | undefined, sid: number, rows: number[][]): void => {
+        if (e === undefined) throw new Error(`messages refer to unknown subject id ${sid}`);
+        let c = 0;
+        for (const [block, n, dsum, hsum] of rows) {
+          c += n!;
+          bytes += n! * (30 + e.slen) + dsum! + hsum!;
+          this.blocks?.remove(block! * BLOCK_SIZE, n!);
+        }
+        if (c === 0) return;
+        e.msgs -= c;
+        removed += c;
+        touched.push(e);
+      };
+      if (entries === null) {
+        const bySid = new Map<number, number[][]>();
+        for (const r of this.s.statsRange.all(lo, hi) as number[][]) {
+          let l = bySid.get(r[0]!);
+          if (l === undefined) bySid.set(r[0]!, (l = []));
+          l.push(r.slice(1));
+        }
+        for (const [sid, rows] of bySid) account(this.index.bySidGet(sid), sid, rows);
+        this.s.delRange.run(lo, hi);
+      } else {
+        for (const e of entries) {
+          if (e.last < lo || e.first > hi) continue;
+          account(e, e.sid, this.s.statsRangeSid.all(e.sid, lo, hi) as number[][]);
+          this.s.delRangeSid.run(e.sid, lo, hi);
+        }
+      }
+      this.msgs -= removed;
+      this.bytes -= bytes;
+      for (const e of touched) {
+        if (e.msgs <= 0) {
+          this.index.delete(e);
+          this.s.delSubject.run(e.sid);
+        } else {
+          const mm = this.s.minMaxSid.get(e.sid) as [number, number];
+          e.first = mm[0];
+          e.last = mm[1];
+        }
+      }
+      if (this.msgs === 0) {
+        this.first = this.last + 1;
+        this.firstTs = 0n;
+      } else if (this.first >= lo && this.first <= hi) {
+        this.setFirstFrom(this.first);
+      }
+    } catch (e) {
+      this.writeFailed(e);
+    }
+    if (removed > 0) {
+      this.stateDirty = true;
+      this.vacuumPending = true;
+    }
+    return removed;
+  }
+
+  expire(now: Nanos): ExpiredMsg[] {
+    this.check();
+    const out: ExpiredMsg[] = [];
+    if (this.msgs === 0) return out;
+    try {
+      for (;;) {
+        const seqs = this.s.expiredTtl.all(now) as number[];
+        let n = 0;
+        for (const seq of seqs) {
+          const subject = this.removeOne(seq, false, true);
+          if (subject !== null) {
+            out.push({ seq, subject, marker: isMarkerHeader(this.removedHdr) });
+            n++;
+          }
+        }
+        if (seqs.length < CHUNK || n === 0) break;
+      }
+      const maxAge = this.lim.maxAgeNanos;
+      if (maxAge > 0n) {
+        const cutoff = now - maxAge;
+        let from = this.first;
+        scan: for (;;) {
+          const rows = this.s.scanAge.all(from) as [bigint, bigint, bigint][];
+          for (const [bseq, ts, ttl] of rows) {
+            if (ts > cutoff) break scan;
+            if (Number(ttl) === TTL_NEVER) continue;
+            const seq = Number(bseq);
+            const subject = this.removeOne(seq, false, true);
+            if (subject !== null) out.push({ seq, subject, marker: isMarkerHeader(this.removedHdr) });
+          }
+          if (rows.length < CHUNK) break;
+          from = Number(rows[rows.length - 1]![0]) + 1;
+        }
+      }
+    } catch (e) {
+      this.writeFailed(e);
+    }
+    return out;
+  }
+
+  nextExpiry(): Nanos | null {
+    this.check();
+    if (this.msgs === 0) return null;
+    try {
+      let best = (this.s.minExpires.get() as bigint | undefined) ?? null;
+      const maxAge = this.lim.maxAgeNanos;
+      if (maxAge > 0n) {
+        let from = this.first;
+        scan: for (;;) {
+          const rows = this.s.scanAge.all(from) as [bigint, bigint, bigint][];
+          for (const [, ts, ttl] of rows) {
+            if (Number(ttl) === TTL_NEVER) continue;
+            const t = ts + maxAge;
+            if (best === null || t < best) best = t;
+            break scan;
+          }
+          if (rows.length < CHUNK) break;
+          from = Number(rows[rows.length - 1]![0]) + 1;
+        }
+      }
+      return best;
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  setLimits(limits: Partial<StoreLimits>): void {
+    this.check();
+    this.lim = { ...this.lim, ...limits };
+    const l = this.lim;
+    this.limActive = l.maxMsgs > 0 || l.maxBytes > 0 || l.maxMsgsPerSubject > 0 || l.discardNew;
+    if (l.maxMsgsPerSubject > 0) {
+      for (const e of Array.from(this.index.values())) while (e.msgs > l.maxMsgsPerSubject) this.removeForLimit(e.first);
+    }
+    if (l.maxMsgs > 0) while (this.msgs > l.maxMsgs) this.removeForLimit(this.first);
+    if (l.maxBytes > 0) while (this.bytes > l.maxBytes && this.msgs > 0) this.removeForLimit(this.first);
+  }
+
+  limits(): StoreLimits {
+    return { ...this.lim };
+  }
+
+  onLimitRemoval(handler: LimitRemovalHandler | null): void {
+    this.limitHandler = handler;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  /** r: [ts, sid, ttl, crc, hdr, data] (off 0) or [seq, ts, sid, ttl, crc, hdr, data] (off 1). */
+  private buildMsg(seq: number, r: unknown[], off: number, corrupt?: (d: string) => StoreCorruptError): StoredMsg {
+    const bad = corrupt ?? ((d: string) => new StoreCorruptError(this.account, this.name, this.path, d));
+    try {
+      const ts = big(r[off]);
+      const sid = int(r[off + 1]);
+      const ttl = int(r[off + 2]);
+      const crc = int(r[off + 3]);
+      const hdr = r[off + 4] === null ? null : blob(r[off + 4]);
+      const data = blob(r[off + 5]);
+      const e = this.index.bySidGet(sid);
+      if (e === undefined) throw new BadRow(`refers to unknown subject id ${sid}`);
+      if (msgCrc(seq, ts, ttl, e.subject, hdr, data) !== crc) throw new BadRow("checksum mismatch");
+      return { seq, ts, subject: e.subject, hdr, data, ttl };
+    } catch (e) {
+      if (e instanceof BadRow) throw bad(`message ${seq}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  loadMsg(seq: number): StoredMsg | null {
+    this.check();
+    if (seq < this.first || seq > this.last) return null;
+    try {
+      const r = this.s.get.get(seq) as unknown[] | undefined;
+      return r === undefined ? null : this.buildMsg(seq, r, 0);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  loadNextMsg(filter: string, start: number): StoredMsg | null {
+    this.check();
+    if (start < this.first) start = this.first;
+    if (start > this.last || this.msgs === 0) return null;
+    try {
+      let r: unknown[] | undefined;
+      if (isAllFilter(filter)) {
+        r = this.s.getNext.get(start) as unknown[] | undefined;
+      } else if (!hasWildcard(filter)) {
+        const e = this.index.get(filter);
+        if (e === undefined || e.last < start) return null;
+        r = this.s.getNextSid.get(e.sid, start) as unknown[] | undefined;
+      } else {
+        const seq = this.nextMatchSeq(filter, start);
+        return seq === 0 ? null : this.loadMsg(seq);
+      }
+      return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null {
+    this.check();
+    if (start < this.first) start = this.first;
+    if (start > this.last || this.msgs === 0) return null;
+    try {
+      let best = 0;
+      for (const f of filters) {
+        const s = this.nextMatchSeq(f, start);
+        if (s !== 0 && (best === 0 || s < best)) best = s;
+        if (best === start) break;
+      }
+      return best === 0 ? null : this.loadMsg(best);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  /** First sequence >= start whose subject matches filter, or 0. start is within [first, last]. */
+  private nextMatchSeq(filter: string, start: number): number {
+    if (isAllFilter(filter)) return (this.s.nextSeq.get(start) as number | undefined) ?? 0;
+    if (!hasWildcard(filter)) {
+      const e = this.index.get(filter);
+      if (e === undefined || e.last < start) return 0;
+      return e.first >= start ? e.first : ((this.s.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
+    }
+    const m = this.index.match(filter);
+    if (m.size === 0) return 0;
+    if (m.size === this.index.size) return (this.s.nextSeq.get(start) as number | undefined) ?? 0;
+    if (m.size > CANDIDATE_SUBJECTS) {
+      // Many subjects match: walk the stream in order for a while; most hits are near start.
+      let from = start;
+      for (let scanned = 0; scanned < SCAN_ROWS; ) {
+        const rows = this.s.scan.all(from, CHUNK) as [number, number][];
+        for (const [seq, sid] of rows) {
+          const e = this.index.bySidGet(sid);
+          if (e !== undefined && m.has(e)) return seq;
+        }
+        if (rows.length < CHUNK) return 0;
+        scanned += rows.length;
+        from = rows[rows.length - 1]![0] + 1;
+      }
+      start = from;
+    }
+    let best = 0;
+    for (const e of m) {
+      if (e.last < start) continue;
+      const c = e.first >= start ? e.first : ((this.s.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
+      if (c !== 0 && (best === 0 || c < best)) best = c;
+    }
+    return best;
+  }
+
+  loadLastMsg(filter: string): StoredMsg | null {
+    this.check();
+    if (this.msgs === 0) return null;
+    if (isAllFilter(filter)) return this.loadPrevMsg(this.last);
+    let best = 0;
+    for (const e of this.index.match(filter)) if (e.last > best) best = e.last;
+    return best === 0 ? null : this.loadMsg(best);
+  }
+
+  loadPrevMsg(start: number, filter = ">"): StoredMsg | null {
+    this.check();
+    if (start > this.last) start = this.last;
+    if (start < this.first || this.msgs === 0) return null;
+    try {
+      if (isAllFilter(filter)) {
+        const r = this.s.getPrev.get(start) as unknown[] | undefined;
+        return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
+      }
+      let best = 0;
+      for (const e of this.index.match(filter)) {
+        if (e.first > start) continue;
+        const c = e.last <= start ? e.last : ((this.s.prevSeqSid.get(e.sid, start) as number | undefined) ?? 0);
+        if (c > best) best = c;
+      }
+      return best === 0 ? null : this.loadMsg(best);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  seqFromTime(ts: Nanos): number {
+    this.check();
+    if (this.msgs === 0) return this.last + 1;
+    try {
+      let lo = this.first;
+      let hi = this.last + 1;
+      while (lo < hi) {
+        const mid = lo + Math.floor((hi - lo) / 2);
+        const r = this.s.firstFrom.get(mid) as [bigint, bigint] | undefined;
+        if (r === undefined || r[1] >= ts) hi = mid;
+        else lo = Number(r[0]) + 1;
+      }
+      const r = this.s.firstFrom.get(lo) as [bigint, bigint] | undefined;
+      return r === undefined ? this.last + 1 : Number(r[0]);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  state(opts?: StateOptions): StreamState {
+    this.check();
+    const numDeleted = this.msgs > 0 ? this.last - this.first + 1 - this.msgs : 0;
+    const st: StreamState = {
+      msgs: this.msgs,
+      bytes: this.bytes,
+      firstSeq: this.first,
+      firstTs: this.firstTs,
+      lastSeq: this.last,
+      lastTs: this.lastTs,
+      numDeleted,
+      numSubjects: this.index.size,
+    };
+    if (opts?.deleted) st.deleted = numDeleted > 0 ? this.deletedList() : [];
+    return st;
+  }
+
+  private deletedList(): number[] {
+    const out: number[] = [];
+    try {
+      const blocks = this.ensureBlocks();
+      const lastB = blockOf(this.last);
+      for (let b = blockOf(this.first); b <= lastB; b++) {
+        const lo = Math.max(b * BLOCK_SIZE, this.first);
+        const hi = Math.min(b * BLOCK_SIZE + BLOCK_SIZE - 1, this.last);
+        const live = blocks.count(b);
+        if (live === hi - lo + 1) continue;
+        let next = lo;
+        if (live > 0) {
+          for (const seq of this.s.seqsRange.iterate(lo, hi) as IterableIterator<number>) {
+            for (; next < seq; next++) out.push(next);
+            next = seq + 1;
+          }
+        }
+        for (; next <= hi; next++) out.push(next);
+      }
+    } catch (e) {
+      this.readError(e);
+    }
+    return out;
+  }
+
+  private ensureBlocks(): SeqBlocks {
+    if (this.blocks !== null) return this.blocks;
+    const b = new SeqBlocks();
+    for (const [block, n] of this.s.blockCounts.all() as [number, number][]) b.add(block * BLOCK_SIZE, n);
+    this.blocks = b;
+    return b;
+  }
+
+  subjectState(subject: string): SimpleState | null {
+    this.check();
+    const e = this.index.get(subject);
+    return e === undefined ? null : { msgs: e.msgs, first: e.first, last: e.last };
+  }
+
+  subjectsState(filter: string): Map<string, SimpleState> {
+    this.check();
+    const out = new Map<string, SimpleState>();
+    for (const e of this.index.match(filter)) out.set(e.subject, { msgs: e.msgs, first: e.first, last: e.last });
+    return out;
+  }
+
+  filteredState(start: number, filter: string): SimpleState {
+    this.check();
+    if (start < this.first) start = this.first;
+    if (start > this.last || this.msgs === 0) return { msgs: 0, first: 0, last: 0 };
+    try {
+      const m = this.index.match(filter);
+      if (m.size === this.index.size) {
+        const n = this.countFrom(start);
+        if (n === 0) return { msgs: 0, first: 0, last: 0 };
+        return { msgs: n, first: this.s.nextSeq.get(start) as number, last: this.s.maxSeq.get() as number };
+      }
+      const ss: SimpleState = { msgs: 0, first: 0, last: 0 };
+      for (const e of m) {
+        if (e.last < start) continue;
+        let f: number;
+        if (e.first >= start) {
+          ss.msgs += e.msgs;
+          f = e.first;
+        } else {
+          ss.msgs += this.countSidFrom(e, start);
+          f = this.s.nextSeqSid.get(e.sid, start) as number;
+        }
+        if (ss.first === 0 || f < ss.first) ss.first = f;
+        if (e.last > ss.last) ss.last = e.last;
+      }
+      return ss;
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  numPending(start: number, filter: string, lastPerSubject: boolean): number {
+    this.check();
+    if (start < this.first) start = this.first;
+    if (start > this.last || this.msgs === 0) return 0;
+    const m = this.index.match(filter);
+    if (lastPerSubject) {
+      let n = 0;
+      for (const e of m) if (e.last >= start) n++;
+      return n;
+    }
+    try {
+      if (m.size === this.index.size) return this.countFrom(start);
+      let n = 0;
+      for (const e of m) {
+        if (e.last < start) continue;
+        n += e.first >= start ? e.msgs : this.countSidFrom(e, start);
+      }
+      return n;
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  /** Live messages with seq >= start: block counts plus one partial block. */
+  private countFrom(start: number): number {
+    if (start <= this.first) return this.msgs;
+    const blocks = this.ensureBlocks();
+    const b = blockOf(start);
+    const blockEnd = b * BLOCK_SIZE + BLOCK_SIZE - 1;
+    // Count the shorter side of start within its block.
+    const before = start - b * BLOCK_SIZE;
+    const inBlock =
+      before < BLOCK_SIZE / 2 ? blocks.count(b) - (this.s.countRange.get(b * BLOCK_SIZE, start - 1) as number) : (this.s.countRange.get(start, blockEnd) as number);
+    return inBlock + blocks.sumAfter(b);
+  }
+
+  /** Messages of e with seq >= start, counting whichever side of start is shorter in its index. */
+  private countSidFrom(e: SubjectEntry, start: number): number {
+    if (start - e.first < e.last - start) return e.msgs - (this.s.countBeforeSid.get(e.sid, start) as number);
+    return this.s.countFromSid.get(e.sid, start) as number;
+  }
+
+  msgSize(subject: string, hdrLen: number, dataLen: number): number {
+    return fileStoreMsgSize(subjectBytes(subject), hdrLen, dataLen);
+  }
+
+  // ---- metadata -----------------------------------------------------------------------------
+
+  saveConfig(json: string): void {
+    this.putMeta("config", json);
+    this.configJson = json;
+  }
+
+  config(): string | null {
+    this.check();
+    return this.configJson;
+  }
+
+  setMeta(key: string, value: string | null): void {
+    if (value === null) {
+      this.check();
+      try {
+        this.beginWrite();
+        this.s.metaDel.run(`user:${key}`);
+      } catch (e) {
+        this.writeFailed(e);
+      }
+    } else {
+      this.putMeta(`user:${key}`, value);
+    }
+  }
+
+  getMeta(key: string): string | null {
+    this.check();
+    try {
+      return this.readMeta(`user:${key}`);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  private readMeta(key: string, corrupt?: (d: string) => StoreCorruptError): string | null {
+    const r = this.s.metaGet.get(key) as [unknown, unknown] | undefined;
+    if (r === undefined) return null;
+    if (typeof r[0] !== "string" || r[1] !== textCrc(key, r[0])) {
+      const d = `metadata ${JSON.stringify(key)}: checksum mismatch`;
+      throw corrupt ? corrupt(d) : new StoreCorruptError(this.account, this.name, this.path, d);
+    }
+    return r[0];
+  }
+
+  private putMeta(key: string, value: string): void {
+    this.check();
+    try {
+      this.beginWrite();
+      this.s.metaPut.run(key, value, textCrc(key, value));
+    } catch (e) {
+      this.writeFailed(e);
+    }
+  }
+
+  // ---- consumers ----------------------------------------------------------------------------
+
+  createConsumer(name: string, configJson: string, ackPolicy: AckPolicy): ConsumerStore {
+    this.check();
+    if (this.consumerIds.has(name)) throw new ConsumerExistsError(this.name, name);
+    let cid = 0;
+    try {
+      this.beginWrite();
+      cid = this.s.cIns.get(name, configJson, ackPolicy, consumerCrc(name, configJson, ackPolicy, [0, 0, 0, 0])) as number;
+    } catch (e) {
+      this.writeFailed(e);
+    }
+    this.consumerIds.set(name, cid);
+    const h = this.makeConsumer(name, cid, configJson, ackPolicy);
+    return h;
+  }
+
+  consumer(name: string): ConsumerStore | null {
+    this.check();
+    const open = this.consumerHandles.get(name);
+    if (open !== undefined) return open;
+    if (!this.consumerIds.has(name)) return null;
+    try {
+      const saved = this.readConsumer(name);
+      const h = this.makeConsumer(name, saved.cid, saved.config, saved.ackPolicy);
+      h.core.restore(saved.state);
+      return h;
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
+  private readConsumer(
+    name: string,
+    corrupt?: (d: string) => StoreCorruptError,
+  ): { cid: number; config: string; ackPolicy: AckPolicy; state: ConsumerState } {
+    const cid = this.consumerIds.get(name)!;
+    try {
+      const row = this.s.cLoad.get(cid) as unknown[] | undefined;
+      if (row === undefined) throw new BadRow("row missing");
+      const config = text(row[0]);
+      const ack = text(row[1]);
+      if (ack !== "none" && ack !== "all" && ack !== "explicit") throw new BadRow(`ack policy ${ack}`);
+      const nums = [int(row[2]), int(row[3]), int(row[4]), int(row[5])];
+      if (consumerCrc(name, config, ack, nums) !== int(row[6])) throw new BadRow("checksum mismatch");
+      const st = emptyConsumerState();
+      st.delivered = { consumerSeq: nums[0]!, streamSeq: nums[1]! };
+      st.ackFloor = { consumerSeq: nums[2]!, streamSeq: nums[3]! };
+      for (const r of this.s.cLoadPending.all(cid) as unknown[][]) {
+        const sseq = int(r[0]);
+        const cseq = int(r[1]);
+        const ts = big(r[2]);
+        if (pendingCrc(cid, sseq, cseq, ts) !== int(r[3])) throw new BadRow(`pending ${sseq}: checksum mismatch`);
+        st.pending.set(sseq, { consumerSeq: cseq, ts });
+      }
+      for (const r of this.s.cLoadRedelivered.all(cid) as unknown[][]) {
+        const sseq = int(r[0]);
+        const count = int(r[1]);
+        if (redeliveredCrc(cid, sseq, count) !== int(r[2])) throw new BadRow(`redelivered ${sseq}: checksum mismatch`);
+        st.redelivered.set(sseq, count);
+      }
+      return { cid, config, ackPolicy: ack, state: st };
+    } catch (e) {
+      if (!(e instanceof BadRow)) throw e;
+      const d = `consumer ${JSON.stringify(name)}: ${e.message}`;
+      throw corrupt ? corrupt(d) : new StoreCorruptError(this.account, this.name, this.path, d);
+    }
+  }
+
+  private makeConsumer(name: string, cid: number, cfg: string, ackPolicy: AckPolicy): ConsumerHandle {
+    const s = this.s;
+    let handle: ConsumerHandle;
+    const sink: ConsumerSink = {
+      putPending: (sseq, cseq, ts) => s.cPutPending.run(cid, sseq, cseq, ts, pendingCrc(cid, sseq, cseq, ts)),
+      delPending: (sseq) => s.cDelPending.run(cid, sseq),
+      delUpTo: (sseq) => {
+        s.cDelPendingUpTo.run(cid, sseq);
+        s.cDelRedeliveredUpTo.run(cid, sseq);
+      },
+      putRedelivered: (sseq, count) => s.cPutRedelivered.run(cid, sseq, count, redeliveredCrc(cid, sseq, count)),
+      delRedelivered: (sseq) => s.cDelRedelivered.run(cid, sseq),
+      headerChanged: () => this.dirtyConsumers.add(handle),
+      replaceAll: (st: ConsumerState) => {
+        s.cDelPendingAll.run(cid);
+        s.cDelRedeliveredAll.run(cid);
+        for (const [sseq, p] of st.pending) s.cPutPending.run(cid, sseq, p.consumerSeq, p.ts, pendingCrc(cid, sseq, p.consumerSeq, p.ts));
+        for (const [sseq, n] of st.redelivered) s.cPutRedelivered.run(cid, sseq, n, redeliveredCrc(cid, sseq, n));
+        this.dirtyConsumers.add(handle);
+      },
+    };
+    handle = new ConsumerHandle(name, cfg, new ConsumerStateCore(ackPolicy, sink), this, cid);
+    this.consumerHandles.set(name, handle);
+    return handle;
+  }
+
+  saveConsumerConfig(h: ConsumerHandle): void {
+    // Written with the header (and its checksum) at commit, after the handle took the new values.
+    this.dirtyConsumers.add(h);
+  }
+
+  consumerNames(): string[] {
+    this.check();
+    return Array.from(this.consumerIds.keys()).sort();
+  }
+
+  deleteConsumer(name: string): boolean {
+    this.check();
+    const cid = this.consumerIds.get(name);
+    if (cid === undefined) return false;
+    try {
+      this.beginWrite();
+      this.s.cDel.run(cid);
+      this.s.cDelPendingAll.run(cid);
+      this.s.cDelRedeliveredAll.run(cid);
+    } catch (e) {
+      this.writeFailed(e);
+    }
+    this.consumerIds.delete(name);
+    const h = this.consumerHandles.get(name);
+    if (h !== undefined) {
+      h.deleted = true;
+      this.dirtyConsumers.delete(h);
+      this.consumerHandles.delete(name);
+    }
+    return true;
+  }
+}
+
+/** fdatasync(path) on the threadpool, plus fsync of its directory the first time (new file). */
+function syncFile(path: string, dir: string | null, done: (err: Error | null) => void): void {
+  fsOpen(path, "r", (err, fd) => {
+    // No WAL means nothing was ever written to it, or it was checkpointed and removed (synced).
+    if (err !== null) return done(err.code === "ENOENT" ? null : err);
+    fdatasync(fd, (err2) => {
+      fsClose(fd, () => {
+        if (err2 !== null || dir === null) return done(err2);
+        fsOpen(dir, "r", (err3, dfd) => {
+          if (err3 !== null) return done(err3);
+          fsync(dfd, (err4) => fsClose(dfd, () => done(err4)));
+        });
+      });
+    });
+  });
+}
+
+function first<T>(it: Iterable<T>): T {
+  for (const x of it) return x;
+  throw new Error("empty");
+}
+
+function sidsOf(m: EntrySet): number[] {
+  const out: number[] = [];
+  for (const e of m) out.push(e.sid);
+  return out;
+}
+
+function configure(db: DB, opts: SqliteStoreOptions): void {
+  // Exclusive locking: the in-memory state assumes this process is the only writer, and another
+  // server on the same store directory must fail to open rather than interleave writes.
+  db.pragma("locking_mode = EXCLUSIVE");
+  const mode = db.pragma("journal_mode = WAL", { simple: true });
+  if (mode !== "wal") throw new Error(`cannot enable WAL (journal_mode is ${String(mode)})`);
+  // FULL (fsync inline): SQLite fsyncs the WAL inside every COMMIT.
+  // NORMAL: COMMIT writes the WAL to the OS (survives kill -9); durability then comes from our
+  // background fdatasync (fsync background) or the periodic checkpoint (sync interval).
+  db.pragma(`synchronous = ${opts.syncInterval === "always" && opts.fsync === "inline" ? "FULL" : "NORMAL"}`);
+  db.pragma(`cache_size = ${-Math.max(256, Math.floor(opts.cacheKiB))}`);
+  db.pragma("temp_store = MEMORY");
+  db.pragma("wal_autocheckpoint = 2000");
+  db.pragma("journal_size_limit = 67108864");
+  // Take the exclusive lock now, not at the first publish.
+  db.exec("BEGIN IMMEDIATE; COMMIT");
+}
+
+function checkSchema(db: DB, account: string, name: string, corrupt: (d: string) => StoreCorruptError): void {
+  const appId = db.pragma("application_id", { simple: true });
+  if (appId !== APPLICATION_ID) throw corrupt(`application_id ${String(appId)} is not a tsnats stream`);
+  const version = db.pragma("user_version", { simple: true });
+  if (version !== FORMAT_VERSION) throw corrupt(`unsupported format version ${String(version)}`);
+  // The exact schema text: a damaged CREATE statement would otherwise surface later as a
+  // misleading "no such column" from a statement we prepare.
+  const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
+  const want = expectedSchema();
+  if (schema.length !== want.length || schema.some((r, i) => r.some((v, j) => v !== want[i]![j]))) {
+    const names = new Set(schema.map((r) => r[1]));
+    const missing = EXPECTED_OBJECTS.filter((o) => !names.has(o));
+    throw corrupt(missing.length > 0 ? `schema objects missing: ${missing.join(", ")}` : "schema differs from the expected layout");
+  }
+  const meta = new Map<string, string>();
+  for (const [k, v, crc] of db.prepare("SELECT key, value, crc FROM meta").raw().all() as unknown[][]) {
+    if (typeof k !== "string" || typeof v !== "string" || crc !== textCrc(k, v)) throw corrupt(`metadata row ${JSON.stringify(k)}: checksum mismatch`);
+    meta.set(k, v);
+  }
+  if (meta.get("stream") !== name || meta.get("account") !== account) {
+    throw corrupt(`file belongs to stream ${JSON.stringify(meta.get("stream"))} of account ${JSON.stringify(meta.get("account"))}`);
+  }
+}
+
+let schemaRows: unknown[][] | null = null;
+
+/** sqlite_schema rows of a freshly created database, to compare opened files against. */
+function expectedSchema(): unknown[][] {
+  if (schemaRows === null) {
+    const db = new Database(":memory:");
+    db.exec(SCHEMA);
+    schemaRows = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
+    db.close();
+  }
+  return schemaRows;
+}
+
+function prepareStatements(db: DB) {
+  const p = (sql: string): Stmt => db.prepare(sql);
+  const row = "ts, sid, ttl, crc, hdr, data";
+  return {
+    begin: p("BEGIN"),
+    commit: p("COMMIT"),
+    rollback: p("ROLLBACK"),
+    ins: p("INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+    insSubject: p("INSERT INTO subjects (subject) VALUES (?) ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject RETURNING sid").pluck(),
+    delSubject: p("DELETE FROM subjects WHERE sid = ?"),
+    get: p(`SELECT ${row} FROM msgs WHERE seq = ?`).raw().safeIntegers(),
+    getNext: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
+    getNextSid: p(`SELECT seq, ${row} FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
+    getPrev: p(`SELECT seq, ${row} FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1`).raw().safeIntegers(),
+    prevRow: p("SELECT seq, ts FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1").raw().safeIntegers(),
+    firstFrom: p("SELECT seq, ts FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").raw().safeIntegers(),
+    nextSeq: p("SELECT seq FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").pluck(),
+    maxSeq: p("SELECT max(seq) FROM msgs").pluck(),
+    nextSeqSid: p("SELECT seq FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1").pluck(),
+    prevSeqSid: p("SELECT seq FROM msgs WHERE sid = ? AND seq <= ? ORDER BY seq DESC LIMIT 1").pluck(),
+    minMaxSid: p("SELECT min(seq), max(seq) FROM msgs WHERE sid = ?").raw(),
+    sizeOf: p("SELECT sid, length(hdr), length(data) FROM msgs WHERE seq = ?").raw(),
+    delOne: p("DELETE FROM msgs WHERE seq = ? RETURNING sid, length(hdr), length(data)").raw(),
+    delOneHdr: p("DELETE FROM msgs WHERE seq = ? RETURNING sid, length(hdr), length(data), hdr").raw(),
+    delAll: p("DELETE FROM msgs"),
+    delAllSubjects: p("DELETE FROM subjects"),
+    statsRange: p(
+      `SELECT sid, seq >> ${BLOCK_SHIFT}, count(*), sum(length(data)), sum(CASE WHEN hdr IS NULL THEN 0 ELSE 4 + length(hdr) END) FROM msgs WHERE seq >= ? AND seq <= ? GROUP BY 1, 2`,
+    ).raw(),
+    statsRangeSid: p(
+      `SELECT seq >> ${BLOCK_SHIFT}, count(*), sum(length(data)), sum(CASE WHEN hdr IS NULL THEN 0 ELSE 4 + length(hdr) END) FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ? GROUP BY 1`,
+    ).raw(),
+    delRange: p("DELETE FROM msgs WHERE seq >= ? AND seq <= ?"),
+    delRangeSid: p("DELETE FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ?"),
+    nth: p("SELECT seq FROM msgs ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
+    nthSid: p("SELECT seq FROM msgs WHERE sid = ? ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
+    nthSids: p("SELECT seq FROM msgs WHERE sid IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
+    countRange: p("SELECT count(*) FROM msgs WHERE seq >= ? AND seq <= ?").pluck(),
+    countFromSid: p("SELECT count(*) FROM msgs WHERE sid = ? AND seq >= ?").pluck(),
+    countBeforeSid: p("SELECT count(*) FROM msgs WHERE sid = ? AND seq < ?").pluck(),
+    seqsRange: p("SELECT seq FROM msgs WHERE seq >= ? AND seq <= ? ORDER BY seq").pluck(),
+    scan: p("SELECT seq, sid FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ?").raw(),
+    scanAge: p(`SELECT seq, ts, ttl FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ${CHUNK}`).raw().safeIntegers(),
+    expiredTtl: p(`SELECT seq FROM msgs WHERE expires <= ? ORDER BY expires LIMIT ${CHUNK}`).pluck(),
+    minExpires: p("SELECT expires FROM msgs WHERE expires IS NOT NULL ORDER BY expires LIMIT 1").pluck().safeIntegers(),
+    blockCounts: p(`SELECT seq >> ${BLOCK_SHIFT}, count(*) FROM msgs GROUP BY 1`).raw(),
+    saveState: p("UPDATE state SET first_seq = ?, first_ts = ?, last_seq = ?, last_ts = ?, msgs = ?, bytes = ?, crc = ? WHERE id = 1"),
+    metaGet: p("SELECT value, crc FROM meta WHERE key = ?").raw(),
+    metaPut: p("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, crc = excluded.crc"),
+    metaDel: p("DELETE FROM meta WHERE key = ?"),
+    cIns: p("INSERT INTO consumers (name, config, ack_policy, crc) VALUES (?, ?, ?, ?) RETURNING cid").pluck(),
+    cHdr: p("UPDATE consumers SET config = ?, ack_policy = ?, d_cseq = ?, d_sseq = ?, a_cseq = ?, a_sseq = ?, crc = ? WHERE cid = ?"),
+    cDel: p("DELETE FROM consumers WHERE cid = ?"),
+    cLoad: p("SELECT config, ack_policy, d_cseq, d_sseq, a_cseq, a_sseq, crc FROM consumers WHERE cid = ?").raw(),
+    cLoadPending: p("SELECT sseq, cseq, ts, crc FROM consumer_pending WHERE cid = ?").raw().safeIntegers(),
+    cLoadRedelivered: p("SELECT sseq, count, crc FROM consumer_redelivered WHERE cid = ?").raw(),
+    cPutPending: p("INSERT OR REPLACE INTO consumer_pending (cid, sseq, cseq, ts, crc) VALUES (?, ?, ?, ?, ?)"),
+    cDelPending: p("DELETE FROM consumer_pending WHERE cid = ? AND sseq = ?"),
+    cDelPendingUpTo: p("DELETE FROM consumer_pending WHERE cid = ? AND sseq <= ?"),
+    cDelPendingAll: p("DELETE FROM consumer_pending WHERE cid = ?"),
+    cPutRedelivered: p("INSERT OR REPLACE INTO consumer_redelivered (cid, sseq, count, crc) VALUES (?, ?, ?, ?)"),
+    cDelRedelivered: p("DELETE FROM consumer_redelivered WHERE cid = ? AND sseq = ?"),
+    cDelRedeliveredUpTo: p("DELETE FROM consumer_redelivered WHERE cid = ? AND sseq <= ?"),
+    cDelRedeliveredAll: p("DELETE FROM consumer_redelivered WHERE cid = ?"),
+  };
+}

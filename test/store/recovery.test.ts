@@ -1,0 +1,217 @@
+// Recovery and group commit: what a store says is durable is on disk, what it has not said is
+// durable may be missing but is never half there, and a reopened store equals the one closed.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { StreamExistsError, StreamNotFoundError } from "../../jetstream/store/errors.js";
+import { StoreManager } from "../../jetstream/store/manager.js";
+import { encodeName } from "../../jetstream/store/names.js";
+import { SqliteStreamStore } from "../../jetstream/store/sqlite_store.js";
+import type { StreamStore, SyncInterval } from "../../jetstream/store/store.js";
+import { payloadFor, tempDir } from "./harness.js";
+
+const HDR = Buffer.from("NATS/1.0\r\nKV-Operation: PURGE\r\n\r\n");
+
+function fill(s: StreamStore, from: number, n: number): void {
+  for (let seq = from; seq < from + n; seq++) {
+    s.storeMsg(seq, 1_700_000_000_000_000_000n + BigInt(seq), `r.${seq % 5}`, seq % 4 === 0 ? HDR : null, payloadFor(seq, seq % 300), seq % 10 === 0 ? 60 : 0);
+  }
+}
+
+function snapshot(s: StreamStore) {
+  const msgs = [];
+  for (let m = s.loadNextMsg(">", 0); m !== null; m = s.loadNextMsg(">", m.seq + 1)) msgs.push(m);
+  return {
+    state: s.state({ deleted: true }),
+    subjects: s.subjectsState(">"),
+    msgs,
+    config: s.config(),
+    meta: s.getMeta("created"),
+    consumers: s.consumerNames().map((n) => [n, s.consumer(n)!.config(), s.consumer(n)!.state()]),
+    nextExpiry: s.nextExpiry(),
+  };
+}
+
+/** What a crash at this instant would leave: a copy of the database files as they are on disk now. */
+function crashCopy(store: StreamStore, to: string): string {
+  const dir = join(to, encodeName(store.account));
+  mkdirSync(dir, { recursive: true });
+  const dst = join(dir, encodeName(store.name) + ".db");
+  for (const sfx of ["", "-wal"]) if (existsSync(store.path! + sfx)) copyFileSync(store.path! + sfx, dst + sfx);
+  return to;
+}
+
+for (const sync of ["always", 20] as SyncInterval[]) {
+  test(`close without flush, reopen: everything written is recovered (sync ${sync})`, () => {
+    const dir = tempDir("recover");
+    try {
+      const m = StoreManager.open(dir.path, { syncInterval: sync });
+      const s = m.createStream("$G", "ORDERS", "file");
+      s.saveConfig('{"name":"ORDERS","subjects":["r.>"]}');
+      s.setMeta("created", "2024-01-01T00:00:00Z");
+      fill(s, 1, 500);
+      s.removeMsg(7);
+      s.purgeEx("r.3", 0, 2);
+      const c = s.createConsumer("dur", '{"durable_name":"dur"}', "explicit");
+      c.updateDelivered(1, 1, 1, 5n);
+      c.updateDelivered(2, 2, 1, 6n);
+      c.updateDelivered(3, 1, 2, 7n);
+      c.updateAcks(2, 2);
+      const before = snapshot(s);
+      m.close();
+
+      const m2 = StoreManager.open(dir.path, { verify: "full" });
+      const rec = m2.recover();
+      assert.deepEqual(rec.failures, []);
+      assert.equal(rec.streams.length, 1);
+      assert.equal(rec.streams[0]!.config, before.config);
+      assert.deepEqual(rec.streams[0]!.consumers, ["dur"]);
+      assert.deepEqual(snapshot(rec.streams[0]!.store), before);
+      // And it keeps working where it left off.
+      fill(rec.streams[0]!.store, before.state.lastSeq + 1, 3);
+      assert.equal(rec.streams[0]!.store.state().lastSeq, before.state.lastSeq + 3);
+      m2.close();
+    } finally {
+      dir.remove();
+    }
+  });
+}
+
+test("a write is not on disk before its commit callback, and is once the callback runs", async () => {
+  const dir = tempDir("durable");
+  try {
+    const m = StoreManager.open(dir.path);
+    const s = m.createStream("A", "S", "file");
+    fill(s, 1, 10);
+    await s.flush();
+    fill(s, 11, 5);
+    const c = s.createConsumer("c", "{}", "explicit");
+    c.updateDelivered(1, 12, 1, 1n);
+    // Still inside the turn: a crash now loses seq 11..15 and the consumer, and nothing else.
+    let n = 0;
+    const early = StoreManager.open(crashCopy(s, join(dir.path, `copy${n++}`)), { verify: "full" });
+    const e = early.openStream("A", "S");
+    assert.equal(e.state().lastSeq, 10);
+    assert.deepEqual(e.consumerNames(), []);
+    early.close();
+
+    const seen = await new Promise<number>((resolve, reject) =>
+      s.afterCommit((err) => {
+        if (err) return reject(err);
+        const copy = StoreManager.open(crashCopy(s, join(dir.path, `copy${n++}`)), { verify: "full" });
+        const cs = copy.openStream("A", "S");
+        const last = cs.state().lastSeq;
+        assert.deepEqual(cs.consumer("c")!.state().pending.get(12), { consumerSeq: 1, ts: 1n });
+        copy.close();
+        resolve(last);
+      }),
+    );
+    assert.equal(seen, 15);
+    m.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("group commit: one transaction per stream per turn, callbacks after their commit, in order per stream", async () => {
+  const dir = tempDir("group");
+  try {
+    const m = StoreManager.open(dir.path);
+    const streams = ["A", "B", "C"].map((n) => m.createStream("acc", n, "file") as SqliteStreamStore);
+    const mem = m.createStream("acc", "MEM", "memory");
+    await m.flush();
+    const base = streams.map((s) => s.commitCount);
+    const order: string[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      const done: Promise<void>[] = [];
+      for (const s of [...streams, mem]) {
+        if (s === mem) mem.storeMsg(mem.state().lastSeq + 1, 1n, "m", null, Buffer.alloc(1));
+        else fill(s, s.state().lastSeq + 1, 50);
+        // Two callbacks per stream and turn: they run in registration order, after the commit.
+        s.afterCommit(() => order.push(`${s.name}${turn}a`));
+        done.push(new Promise<void>((resolve) => s.afterCommit(() => (order.push(`${s.name}${turn}b`), resolve()))));
+      }
+      // Each file stream's commit for this turn has happened once the turn's writes are in.
+      await Promise.all(done);
+      streams.forEach((s, i) => assert.equal(s.commitCount, base[i]! + turn + 1, `${s.name}: one commit per turn`));
+    }
+    // Background syncs finish in any order across streams; within a stream, in order.
+    for (const name of ["A", "B", "C", "MEM"]) {
+      assert.deepEqual(
+        order.filter((o) => o.startsWith(name)),
+        [0, 1, 2].flatMap((t) => [`${name}${t}a`, `${name}${t}b`]),
+        name,
+      );
+    }
+    assert.equal(order.length, 24);
+    // A callback registered with nothing pending still waits for the next round.
+    let fired = false;
+    streams[1]!.afterCommit(() => (fired = true));
+    assert.equal(fired, false);
+    await streams[1]!.flush();
+    assert.equal(fired, true);
+    m.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("manager: names, listing, create/open/delete, memory streams are not persisted", () => {
+  const dir = tempDir("manager");
+  try {
+    const m = StoreManager.open(dir.path);
+    const names: [string, string][] = [
+      ["$G", "ORDERS"],
+      ["$G", "KV_cfg"],
+      ["acct/with:odd chars", "Str\u00e9am-1"],
+    ];
+    for (const [a, n] of names) m.createStream(a, n, "file").storeMsg(1, 1n, "x", null, Buffer.from(n));
+    m.createStream("$G", "MEMONLY", "memory");
+    assert.throws(() => m.createStream("$G", "ORDERS", "file"), StreamExistsError);
+    assert.throws(() => m.createStream("$G", "ORDERS", "memory"), StreamExistsError);
+    assert.throws(() => m.openStream("$G", "NOPE"), StreamNotFoundError);
+    const listed = m.listStreams().map((l) => [l.account, l.name]);
+    assert.deepEqual(listed.sort(), [...names].sort());
+    m.close();
+
+    const m2 = StoreManager.open(dir.path);
+    const rec = m2.recover();
+    assert.deepEqual(rec.failures, []);
+    assert.deepEqual(rec.streams.map((r) => [r.account, r.name]).sort(), [...names].sort());
+    for (const r of rec.streams) assert.deepEqual(r.store.loadMsg(1)!.data, Buffer.from(r.name));
+    const path = rec.streams.find((r) => r.name === "ORDERS")!.store.path!;
+    assert.ok(statSync(path).size > 0);
+    assert.equal(m2.deleteStream("$G", "ORDERS"), true);
+    assert.equal(existsSync(path), false, "deleting a stream removes its file");
+    assert.equal(m2.deleteStream("$G", "ORDERS"), false);
+    const again = m2.createStream("$G", "ORDERS", "file");
+    assert.equal(again.state().lastSeq, 0, "a re-created stream starts empty");
+    m2.close();
+    const leftovers = readdirSync(join(dir.path, encodeName("$G"))).filter((f) => !f.endsWith(".db"));
+    assert.deepEqual(leftovers, [], "no -wal/-shm files after a clean close");
+  } finally {
+    dir.remove();
+  }
+});
+
+test("first_seq and purge keep sequence numbering across restarts", () => {
+  const dir = tempDir("firstseq");
+  try {
+    const m = StoreManager.open(dir.path);
+    const s = m.createStream("A", "FS", "file");
+    s.compact(1000); // first_seq: 1000 on a new stream
+    assert.deepEqual([s.state().firstSeq, s.state().lastSeq], [1000, 999]);
+    s.storeMsg(1000, 5n, "a", null, Buffer.alloc(0));
+    s.storeMsg(1001, 6n, "a", null, Buffer.alloc(0));
+    s.purge();
+    m.close();
+    const m2 = StoreManager.open(dir.path);
+    const st = m2.openStream("A", "FS").state();
+    assert.deepEqual([st.msgs, st.firstSeq, st.lastSeq, st.firstTs, st.lastTs], [0, 1002, 1001, 0n, 6n]);
+    m2.close();
+  } finally {
+    dir.remove();
+  }
+});
