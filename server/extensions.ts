@@ -6,6 +6,7 @@ import type { Server } from "./server.js";
 import type { ServerOptions } from "./config/options.js";
 import type { Logger } from "./logger.js";
 import { securityRefusals } from "./config/load.js";
+import { JetStream } from "../jetstream/jetstream.js";
 
 /** A message naming every configured feature that must not be silently ignored, or null. */
 export function refuseUnsupported(o: ServerOptions): string | null {
@@ -22,9 +23,11 @@ export function unsupportedWarnings(o: ServerOptions): string[] {
 }
 
 export function installExtensions(server: Server, o: ServerOptions, log: Logger): void {
-  if (o.jetstream?.enabled) log.warn("JetStream is not implemented yet in this build; running without it");
+  const js = o.jetstream;
+  if (js?.enabled) {
+    server.use(new JetStream({ storeDir: js.storeDir, maxMemoryStore: js.maxMemoryStore, maxFileStore: js.maxFileStore, domain: js.domain, syncInterval: js.syncInterval }));
+  }
   if (o.http) log.warn("monitoring (http) is not implemented yet in this build; no monitoring listener");
   if (o.websocket) log.warn("websocket is not implemented yet in this build; no websocket listener");
   if (o.cluster) log.warn("clustering is not implemented yet in this build; running standalone");
-  void server;
 }

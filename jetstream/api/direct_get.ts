@@ -1,0 +1,149 @@
+// $JS.API.DIRECT.GET: the raw message with its stored headers, then nats-server's metadata
+// headers, answered only by streams with allow_direct (others stay silent, as nats-server does).
+// Batches and multi-subject reads (ADR-31) stream several messages and end with a 204 EOB frame.
+import { z } from "zod";
+import type { JetStream } from "../jetstream.js";
+import type { Stream } from "../stream/stream.js";
+import type { StoredMsg } from "../store/store.js";
+import { appendHeaders, buildHeaders } from "../util/headers.js";
+import { parseRfc3339, rfc3339 } from "../util/time.js";
+import { lookup } from "./stream_api.js";
+
+const MAX_MULTI_SUBJECTS = 1024;
+
+const directRequest = z.looseObject({
+  seq: z.number().int().nonnegative().optional(),
+  last_by_subj: z.string().optional(),
+  next_by_subj: z.string().optional(),
+  batch: z.number().int().nonnegative().optional(),
+  max_bytes: z.number().int().nonnegative().optional(),
+  start_time: z.string().optional(),
+  multi_last: z.array(z.string()).optional(),
+  up_to_seq: z.number().int().nonnegative().optional(),
+  up_to_time: z.string().optional(),
+});
+type DirectRequest = z.infer<typeof directRequest>;
+
+function status(js: JetStream, reply: string, text: string, pairs: [string, string][] = []): void {
+  js.publish(reply, null, buildHeaders(pairs, text), Buffer.alloc(0));
+}
+
+function send(js: JetStream, reply: string, stream: Stream, m: StoredMsg, extra: [string, string][] = []): void {
+  const hdr = appendHeaders(m.hdr, [
+    ["Nats-Stream", stream.name],
+    ["Nats-Subject", m.subject],
+    ["Nats-Sequence", String(m.seq)],
+    ["Nats-Time-Stamp", rfc3339(m.ts)],
+    ...extra,
+  ]);
+  js.publish(reply, null, hdr, m.data);
+}
+
+/** tokens: the request subject split on '.'; tokens[4] is the stream, tokens[5..] an optional subject. */
+export function directGet(js: JetStream, tokens: string[], body: Buffer, reply: string | null): void {
+  if (reply === null) return;
+  const stream = js.registry.get(tokens[4] ?? "");
+  if (!stream || !stream.config.allow_direct) return;
+  let req: DirectRequest;
+  if (tokens.length > 5) {
+    // Subject-appended form: the body must be empty (2.9 semantics).
+    if (body.length > 0) return status(js, reply, "408 Bad Request");
+    req = { last_by_subj: tokens.slice(5).join(".") };
+  } else {
+    if (body.length === 0) return status(js, reply, "408 Empty Request");
+    let raw: unknown;
+    try {
+      raw = JSON.parse(body.toString("utf8"));
+    } catch {
+      return status(js, reply, "408 Malformed Request");
+    }
+    const r = directRequest.safeParse(raw);
+    if (!r.success) return status(js, reply, "408 Malformed Request");
+    req = r.data;
+  }
+  if (req.multi_last && req.multi_last.length > 0) return multiLast(js, reply, stream, req);
+  if (req.batch && req.batch > 0) return batch(js, reply, stream, req);
+  if (req.start_time !== undefined) {
+    const t = parseRfc3339(req.start_time);
+    if (t === null) return status(js, reply, "408 Bad Request");
+    req = { ...req, seq: stream.store.seqFromTime(t), next_by_subj: req.next_by_subj ?? ">" };
+  }
+  const m = lookup(stream, req);
+  if (m !== null && "errCode" in m) return status(js, reply, "408 Bad Request");
+  if (m === null) return status(js, reply, "404 Message Not Found");
+  send(js, reply, stream, m);
+}
+
+function batch(js: JetStream, reply: string, stream: Stream, req: DirectRequest): void {
+  const store = stream.store;
+  const filter = req.next_by_subj || ">";
+  let start = Math.max(1, req.seq ?? 0);
+  if (req.start_time !== undefined) {
+    const t = parseRfc3339(req.start_time);
+    if (t === null) return status(js, reply, "408 Bad Request");
+    start = store.seqFromTime(t);
+  }
+  const maxBytes = req.max_bytes && req.max_bytes > 0 ? req.max_bytes : js.server.options.maxPending;
+  let sent = 0;
+  let bytes = 0;
+  let last = 0;
+  for (let seq = start; sent < req.batch!; ) {
+    const m = store.loadNextMsg(filter, seq);
+    if (m === null) break;
+    const size = m.subject.length + (m.hdr?.length ?? 0) + m.data.length;
+    if (sent > 0 && bytes + size > maxBytes) break;
+    const pending = store.filteredState(m.seq + 1, filter).msgs;
+    send(js, reply, stream, m, [
+      ["Nats-Num-Pending", String(pending)],
+      ["Nats-Last-Sequence", String(last)],
+    ]);
+    sent++;
+    bytes += size;
+    last = m.seq;
+    seq = m.seq + 1;
+  }
+  if (sent === 0) return status(js, reply, "404 No Results");
+  status(js, reply, "204 EOB", [
+    ["Nats-Num-Pending", String(store.filteredState(last + 1, filter).msgs)],
+    ["Nats-Last-Sequence", String(last)],
+  ]);
+}
+
+function multiLast(js: JetStream, reply: string, stream: Stream, req: DirectRequest): void {
+  const store = stream.store;
+  let upTo = req.up_to_seq && req.up_to_seq > 0 ? req.up_to_seq : store.state().lastSeq;
+  if (req.up_to_time !== undefined) {
+    const t = parseRfc3339(req.up_to_time);
+    if (t === null) return status(js, reply, "408 Bad Request");
+    upTo = Math.min(upTo, store.seqFromTime(t + 1n) - 1);
+  }
+  const subjects = new Set<string>();
+  for (const f of req.multi_last!) {
+    for (const s of store.subjectsState(f).keys()) {
+      subjects.add(s);
+      if (subjects.size > MAX_MULTI_SUBJECTS) return status(js, reply, "413 Too Many Results");
+    }
+  }
+  const msgs: StoredMsg[] = [];
+  for (const s of subjects) {
+    const m = store.loadPrevMsg(upTo, s);
+    if (m !== null) msgs.push(m);
+  }
+  msgs.sort((a, b) => a.seq - b.seq);
+  const limit = req.batch && req.batch > 0 ? Math.min(req.batch, msgs.length) : msgs.length;
+  if (limit === 0) return status(js, reply, "404 No Results");
+  let last = 0;
+  for (let i = 0; i < limit; i++) {
+    const m = msgs[i]!;
+    send(js, reply, stream, m, [
+      ["Nats-Num-Pending", String(msgs.length - i - 1)],
+      ["Nats-Last-Sequence", String(last)],
+    ]);
+    last = m.seq;
+  }
+  status(js, reply, "204 EOB", [
+    ["Nats-Num-Pending", String(msgs.length - limit)],
+    ["Nats-Last-Sequence", String(last)],
+    ["Nats-UpTo-Sequence", String(upTo)],
+  ]);
+}

@@ -1,0 +1,76 @@
+// Dispatches $JS.API.* requests to their handlers. One internal subscription on "$JS.API.>" means
+// every API subject has a responder while JetStream is on, so clients never see a 503 for it.
+import type { JetStream } from "../jetstream.js";
+import { jsError, type ApiError } from "./errors.js";
+import { errorJson, responseJson, type ApiReply, type ResponseType } from "./reply.js";
+import * as S from "./stream_api.js";
+import { directGet } from "./direct_get.js";
+
+/** Consumer API handlers, supplied by the consumer layer. */
+export interface ConsumerApi {
+  /** Returns false when the subject is not a consumer API subject it knows. */
+  handle(tokens: string[], subject: string, reply: string | null, hdrLen: number, msg: Buffer, api: ApiReply): boolean;
+}
+
+export class ApiRouter {
+  consumers: ConsumerApi | null = null;
+
+  constructor(private readonly js: JetStream) {}
+
+  handle(subject: string, reply: string | null, hdrLen: number, msg: Buffer): void {
+    const js = this.js;
+    const body = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
+    const tokens = subject.split(".");
+    const api = this.replyTo(reply);
+    // tokens: $JS API <kind> ...
+    const kind = tokens[2];
+    try {
+      if (kind === "DIRECT" && tokens[3] === "GET") return directGet(js, tokens, body, reply);
+      js.apiStats.total++;
+      if (kind === "INFO" && tokens.length === 3) return S.accountInfo(js, api);
+      if (kind === "STREAM") {
+        const op = tokens[3];
+        const name = tokens[4];
+        if (op === "NAMES" && tokens.length === 4) return S.streamNames(js, body, api);
+        if (op === "LIST" && tokens.length === 4) return S.streamList(js, body, api);
+        if (op === "MSG" && tokens.length === 6) {
+          if (tokens[4] === "GET") return S.streamMsgGet(js, tokens[5]!, body, api);
+          if (tokens[4] === "DELETE") return S.streamMsgDelete(js, tokens[5]!, body, api);
+        }
+        if (tokens.length === 5 && name) {
+          switch (op) {
+            case "CREATE":
+              return S.streamCreate(js, name, body, api);
+            case "UPDATE":
+              return S.streamUpdate(js, name, body, api);
+            case "DELETE":
+              return S.streamDelete(js, name, body, api);
+            case "INFO":
+              return S.streamInfoReq(js, name, body, api);
+            case "PURGE":
+              return S.streamPurge(js, name, body, api);
+          }
+        }
+      }
+      if (kind === "CONSUMER" && this.consumers?.handle(tokens, subject, reply, hdrLen, msg, api)) return;
+      // Unknown API subjects get no answer from nats-server 2.9/2.10.
+      js.apiStats.total--;
+    } catch (e) {
+      js.warn(`JetStream API request on ${subject} failed: ${(e as Error).stack ?? e}`);
+      api.error("system_response", jsError("JSStreamGeneralErrorF", { err: (e as Error).message }));
+    }
+  }
+
+  private replyTo(reply: string | null): ApiReply {
+    const js = this.js;
+    return {
+      ok(type: ResponseType, body: Record<string, unknown>) {
+        if (reply !== null) js.publish(reply, null, null, Buffer.from(responseJson(type, body)));
+      },
+      error(type: ResponseType, err: ApiError, extra?: Record<string, unknown>) {
+        js.apiStats.errors++;
+        if (reply !== null) js.publish(reply, null, null, Buffer.from(errorJson(type, err, extra)));
+      },
+    };
+  }
+}

@@ -1,0 +1,12 @@
+// PubAck bodies, byte for byte as nats-server 2.9 writes them (including the space after the
+// stream name that its hand-built JSON has).
+import type { ApiError } from "../api/errors.js";
+
+export function pubAckJson(stream: string, seq: number, duplicate: boolean, domain?: string): string {
+  const d = domain ? `,"domain":${JSON.stringify(domain)}` : "";
+  return `{"stream":${JSON.stringify(stream)},${d ? d.slice(1) + "," : ""} "seq":${seq}${duplicate ? `,"duplicate": true` : ""}}`;
+}
+
+export function pubAckErrorJson(stream: string, err: ApiError): string {
+  return `{"error":${JSON.stringify(err.toJSON())},"stream":${JSON.stringify(stream)},"seq":0}`;
+}

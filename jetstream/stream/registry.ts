@@ -1,0 +1,168 @@
+// The streams of the account: creating, updating and deleting them (with the cross-stream rules:
+// no two streams may capture the same subject), recovering them from the store at start, and
+// keeping each stream's subscription on its subjects in step with its config.
+
+import type { Subscription } from "../../server/client/subscription.js";
+import { subjectsCollide } from "../../server/subjects/subject.js";
+import { invalidConfig, jsError, type ApiError } from "../api/errors.js";
+import type { StoreManager, StreamStore } from "../store/index.js";
+import { nowNanos, parseRfc3339, rfc3339, type Nanos } from "../util/time.js";
+import { checkStreamConfig, checkStreamUpdate, sameConfig, type StreamConfig, type StreamConfigRequest } from "./config.js";
+import { Stream, type StreamHost } from "./stream.js";
+
+export const ACCOUNT = "$G";
+
+/** How the registry reaches the server's subject routing. */
+export interface SubscribeFn {
+  subscribe(subject: string, handler: (subject: string, reply: string | null, hdrLen: number, msg: Buffer) => void): Subscription;
+  unsubscribe(sub: Subscription): void;
+}
+
+export interface RegistryLimits {
+  maxStreams: number;
+  clustered: boolean;
+}
+
+export class StreamRegistry {
+  readonly streams = new Map<string, Stream>();
+  private readonly subs = new Map<string, Subscription[]>();
+  /** Called when a stream is deleted (consumers clean up). */
+  onDelete: ((s: Stream) => void) | null = null;
+
+  constructor(
+    private readonly stores: StoreManager,
+    private readonly host: StreamHost,
+    private readonly routing: SubscribeFn,
+    private readonly limits: RegistryLimits,
+  ) {}
+
+  get(name: string): Stream | undefined {
+    return this.streams.get(name);
+  }
+
+  /** Sorted by name, as nats-server lists them. */
+  list(subjectFilter?: string): Stream[] {
+    let all = [...this.streams.values()];
+    if (subjectFilter) all = all.filter((s) => s.config.subjects.some((x) => subjectsCollide(x, subjectFilter)));
+    return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Opens every stream saved in the store directory. Failures are reported, never "repaired". */
+  recover(): { recovered: number; errors: string[] } {
+    const res = this.stores.recover();
+    const errors = res.failures.map((f) => f.message);
+    for (const r of res.streams) {
+      try {
+        if (r.config === null) throw new Error("no saved config");
+        const cfg = JSON.parse(r.config) as StreamConfig;
+        const created = parseRfc3339(r.store.getMeta("created") ?? "") ?? nowNanos();
+        const stream = new Stream(this.host, cfg, r.store, created);
+        this.streams.set(cfg.name, stream);
+        stream.recover(nowNanos());
+        this.subscribeStream(stream);
+      } catch (e) {
+        errors.push(`stream ${JSON.stringify(r.name)}: could not be recovered: ${(e as Error).message}`);
+      }
+    }
+    return { recovered: this.streams.size, errors };
+  }
+
+  /** STREAM.CREATE: an identical config for an existing stream is not an error. */
+  create(req: StreamConfigRequest): { stream: Stream; created: boolean } | ApiError {
+    if (req.sealed) return invalidConfig("stream configuration for create can not be sealed");
+    const cfg = checkStreamConfig(req, { clustered: this.limits.clustered });
+    if ("errCode" in cfg) return cfg;
+    const existing = this.streams.get(cfg.name);
+    if (existing) {
+      if (sameConfig(existing.config, cfg)) return { stream: existing, created: false };
+      return jsError("JSStreamNameExistErr");
+    }
+    if (this.overlaps(cfg.subjects, null)) return jsError("JSStreamSubjectOverlapErr");
+    if (this.limits.maxStreams > 0 && this.streams.size >= this.limits.maxStreams) return jsError("JSMaximumStreamsLimitErr");
+    let store: StreamStore;
+    try {
+      store = this.stores.createStream(ACCOUNT, cfg.name, cfg.storage);
+    } catch (e) {
+      return jsError("JSStreamCreateErrF", { err: (e as Error).message });
+    }
+    const created = nowNanos();
+    store.saveConfig(JSON.stringify(cfg));
+    store.setMeta("created", rfc3339(created));
+    if (cfg.first_seq && cfg.first_seq > 1) store.compact(cfg.first_seq);
+    const stream = new Stream(this.host, cfg, store, created);
+    this.streams.set(cfg.name, stream);
+    this.subscribeStream(stream);
+    return { stream, created: true };
+  }
+
+  update(req: StreamConfigRequest): Stream | ApiError {
+    const cfg = checkStreamConfig(req, { clustered: this.limits.clustered });
+    if ("errCode" in cfg) return cfg;
+    const stream = this.streams.get(cfg.name);
+    if (!stream) return jsError("JSStreamNotFoundErr");
+    const next = checkStreamUpdate(stream.config, cfg);
+    if ("errCode" in next) return next;
+    if (this.overlaps(next.subjects, stream.name)) return jsError("JSStreamSubjectOverlapErr");
+    const resubscribe = JSON.stringify(next.subjects) !== JSON.stringify(stream.config.subjects);
+    stream.store.saveConfig(JSON.stringify(next));
+    stream.applyUpdate(next);
+    if (resubscribe) {
+      this.unsubscribeStream(stream);
+      this.subscribeStream(stream);
+    }
+    return stream;
+  }
+
+  delete(name: string): boolean {
+    const stream = this.streams.get(name);
+    if (!stream) return false;
+    this.unsubscribeStream(stream);
+    this.onDelete?.(stream);
+    stream.close();
+    this.streams.delete(name);
+    this.stores.deleteStream(ACCOUNT, name);
+    return true;
+  }
+
+  /** Stops every stream (shutdown). Stores are closed by the store manager. */
+  closeAll(): void {
+    for (const s of this.streams.values()) {
+      this.unsubscribeStream(s);
+      s.close();
+    }
+  }
+
+  private overlaps(subjects: string[], except: string | null): boolean {
+    for (const s of this.streams.values()) {
+      if (s.name === except) continue;
+      for (const a of s.config.subjects) for (const b of subjects) if (subjectsCollide(a, b)) return true;
+    }
+    return false;
+  }
+
+  private subscribeStream(stream: Stream): void {
+    const subs = stream.config.subjects.map((subj) =>
+      this.routing.subscribe(subj, (subject, reply, hdrLen, msg) => stream.onInbound(subject, reply, hdrLen, msg)),
+    );
+    this.subs.set(stream.name, subs);
+  }
+
+  private unsubscribeStream(stream: Stream): void {
+    for (const sub of this.subs.get(stream.name) ?? []) this.routing.unsubscribe(sub);
+    this.subs.delete(stream.name);
+  }
+
+  /** Bytes stored, by storage kind (account info). */
+  usage(): { memory: number; storage: number } {
+    let memory = 0;
+    let storage = 0;
+    for (const s of this.streams.values()) {
+      const b = s.store.state().bytes;
+      if (s.config.storage === "memory") memory += b;
+      else storage += b;
+    }
+    return { memory, storage };
+  }
+}
+
+export type { Nanos };

@@ -1,0 +1,68 @@
+// Time as JetStream's wire uses it: int64 nanoseconds for durations and stored timestamps, and
+// RFC3339 with nanoseconds (Go's RFC3339Nano: trailing zeros trimmed, UTC "Z") for times.
+
+export type Nanos = bigint;
+
+export const ZERO_TIME = "0001-01-01T00:00:00Z";
+export const NS_PER_MS = 1_000_000n;
+export const NS_PER_SEC = 1_000_000_000n;
+
+const originNs = BigInt(Math.round(performance.timeOrigin * 1e6));
+
+/** Wall-clock time in nanoseconds since the epoch, with sub-millisecond resolution. */
+export function nowNanos(): Nanos {
+  return originNs + BigInt(Math.round(performance.now() * 1e6));
+}
+
+/** RFC3339Nano, UTC, as Go formats time.Time (zero is 0001-01-01T00:00:00Z). */
+export function rfc3339(ns: Nanos): string {
+  if (ns === 0n) return ZERO_TIME;
+  const ms = ns / NS_PER_MS;
+  const frac = ns % NS_PER_SEC;
+  const d = new Date(Number(ms));
+  const base = d.toISOString().slice(0, 19);
+  if (frac === 0n) return `${base}Z`;
+  return `${base}.${frac.toString().padStart(9, "0").replace(/0+$/, "")}Z`;
+}
+
+/** Parses RFC3339 (any fraction length, Z or an offset) to nanoseconds; null if invalid. */
+export function parseRfc3339(s: string): Nanos | null {
+  const m = /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)$/.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, se, frac, tz] = m;
+  if (y === "0001" && mo === "01" && d === "01" && h === "00" && mi === "00" && se === "00" && !frac) return 0n;
+  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
+  if (Number.isNaN(ms)) return null;
+  if (tz !== "Z" && tz !== "z") {
+    const sign = tz!.startsWith("-") ? -1 : 1;
+    ms -= sign * (Number(tz!.slice(1, 3)) * 60 + Number(tz!.slice(4, 6))) * 60_000;
+  }
+  const fracNs = frac ? BigInt(frac.padEnd(9, "0")) : 0n;
+  return BigInt(ms) * NS_PER_MS + fracNs;
+}
+
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Go's time.ParseDuration ("1h30m", "500ms", "-2s"); nanoseconds or null if invalid. */
+export function parseGoDuration(s: string): Nanos | null {
+  if (s === "0") return 0n;
+  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
+  if (!m) return null;
+  let total = 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+  let part: RegExpExecArray | null;
+  while ((part = re.exec(s)) !== null) total += Number(part[1]) * UNITS[part[2]!]!;
+  if (!Number.isFinite(total)) return null;
+  const ns = BigInt(Math.round(total));
+  return m[1] === "-" ? -ns : ns;
+}
+
+/** A whole number of seconds as Go's time.Duration prints it: "1s", "1m0s", "2h0m5s". */
+export function goDurationSeconds(secs: number): string {
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const s = secs % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
