@@ -1,10 +1,12 @@
 // `npm run bench [-- suite ...] [--quick]`: runs the benchmark suites, tsnats beside the reference
 // nats-server where it is installed, and prints tables with the ratios.
 import { coreBench } from "./core/core_bench.js";
+import { wsBench } from "./ws/ws_bench.js";
 import { jsBench } from "./jetstream/js_bench.js";
 
 const SUITES: Record<string, (quick: boolean) => Promise<string>> = {
   core: (quick) => coreBench({ quick, idle: true }),
+  ws: (quick) => wsBench({ quick }),
   jetstream: (quick) => jsBench(quick),
 };
 

@@ -6,6 +6,8 @@ import type { Server } from "./server.js";
 import type { ServerOptions } from "./config/options.js";
 import type { Logger } from "./logger.js";
 import { securityRefusals } from "./config/load.js";
+import { Monitor } from "./monitor/monitor.js";
+import { WebSocketListener } from "./transport/websocket.js";
 import { JetStream } from "../jetstream/jetstream.js";
 
 /** A message naming every configured feature that must not be silently ignored, or null. */
@@ -27,7 +29,7 @@ export function installExtensions(server: Server, o: ServerOptions, log: Logger)
   if (js?.enabled) {
     server.use(new JetStream({ storeDir: js.storeDir, maxMemoryStore: js.maxMemoryStore, maxFileStore: js.maxFileStore, domain: js.domain, syncInterval: js.syncInterval }));
   }
-  if (o.http) log.warn("monitoring (http) is not implemented yet in this build; no monitoring listener");
-  if (o.websocket) log.warn("websocket is not implemented yet in this build; no websocket listener");
+  if (o.http) server.use(new Monitor());
+  if (o.websocket && o.websocket.port !== 0) server.use(new WebSocketListener(o.websocket));
   if (o.cluster) log.warn("clustering is not implemented yet in this build; running standalone");
 }

@@ -137,7 +137,9 @@ export class Client implements Subscriber, ProtocolHandler {
       case ParseErrorKind.UnknownOp:
         this.sendErr("Unknown Protocol Operation");
         this.host.log.error(`${this.logPrefix} - Client parser ERROR: ${err.detail}`);
-        this.close(ClosedReason.ParseError);
+        // nats-server's read loop closes a connection whose input does not parse as a protocol
+        // violation; "Parse Error" is for a client that sends -ERR.
+        this.close(ClosedReason.ProtocolViolation);
         break;
       case ParseErrorKind.MaxControlLine:
         this.sendErr("maximum control line exceeded");

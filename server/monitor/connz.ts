@@ -1,0 +1,240 @@
+// /connz: open and recently closed connections, paged and sorted like nats-server (monitor.go
+// Connz). Sorting looks only at one key per connection; the full record is built for the returned
+// page alone, so a small page stays cheap with tens of thousands of connections.
+
+import type { Client } from "../client/client.js";
+import type { ClosedConnection } from "../closed_ring.js";
+import type { MonitorContext } from "./context.js";
+import { goDuration, goTime, goUptime, nowMs } from "./gofmt.js";
+import { BadRequest, type Query } from "./query.js";
+
+export const DEFAULT_CONN_LIST_SIZE = 1024;
+
+const SORTS = new Set(["", "cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to", "bytes_from", "last", "idle", "uptime", "stop", "reason"]);
+
+type State = "open" | "closed" | "any";
+
+export interface ConnzOptions {
+  sort: string;
+  auth: boolean;
+  subs: boolean;
+  subsDetail: boolean;
+  offset: number;
+  limit: number;
+  cid: number;
+  state: State;
+  user: string;
+  account: string;
+}
+
+/** Decodes the query in nats-server's order, so the first bad parameter is the one reported. */
+export function connzOptions(q: Query): ConnzOptions {
+  const sort = q.get("sort");
+  const auth = q.bool("auth");
+  const { subs, detail } = q.subs();
+  const offset = q.int("offset");
+  const limit = q.int("limit");
+  const cid = q.uint("cid");
+  const st = q.get("state").toLowerCase();
+  let state: State;
+  if (st === "" || st === "open") state = "open";
+  else if (st === "closed") state = "closed";
+  else if (st === "any" || st === "all") state = "any";
+  else throw new BadRequest(`Error decoding state for ${q.get("state")}`);
+  return { sort, auth, subs, subsDetail: detail, offset, limit, cid, state, user: q.get("user"), account: q.get("acc") };
+}
+
+/** A connection, open or closed, reduced to what sorting and paging need. */
+interface Entry {
+  cid: number;
+  open: Client | null;
+  closed: ClosedConnection | null;
+}
+
+export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unknown> {
+  const s = ctx.server;
+  const sort = o.sort === "" ? "cid" : o.sort;
+  if (!SORTS.has(sort)) throw new BadRequest(`invalid sorting option: ${o.sort}`);
+  if (sort === "stop" && o.state !== "closed") throw new BadRequest("sort by stop only valid on closed connections");
+  if (sort === "reason" && o.state !== "closed") throw new BadRequest("sort by reason only valid on closed connections");
+  const offset = Math.max(0, o.offset);
+  const limit = o.cid > 0 ? 1 : o.limit <= 0 ? DEFAULT_CONN_LIST_SIZE : o.limit;
+  const now = nowMs();
+  const out: Record<string, unknown> = { server_id: s.serverId, now: goTime(now), num_connections: 0, total: 0, offset, limit, connections: [] };
+
+  // Only the global account exists; any other filter matches nothing.
+  const foreignAccount = o.account !== "" && o.account !== "$G";
+  const closedList = o.state === "open" || foreignAccount ? [] : s.closedConns.list();
+  out.total = (o.state === "closed" ? 0 : foreignAccount ? 0 : s.clients.size) + closedList.length;
+  if (foreignAccount) return out;
+
+  let entries: Entry[];
+  if (o.cid > 0) {
+    entries = [];
+    const c = o.state === "closed" ? undefined : s.clients.get(o.cid);
+    if (c) entries.push({ cid: c.cid, open: c, closed: null });
+    else {
+      const cc = closedList.find((x) => x.cid === o.cid);
+      if (cc) entries.push({ cid: cc.cid, open: null, closed: cc });
+    }
+  } else if (o.state === "open" && (sort === "cid" || sort === "start") && o.user === "") {
+    // The client map is in connection order, which is cid order: page without sorting.
+    const page: Record<string, unknown>[] = [];
+    let i = 0;
+    for (const c of s.clients.values()) {
+      if (i++ < offset) continue;
+      if (page.length >= limit) break;
+      page.push(openInfo(c, now, o));
+    }
+    out.num_connections = page.length;
+    out.connections = page;
+    return out;
+  } else {
+    entries = [];
+    if (o.state !== "closed") for (const c of s.clients.values()) if (o.user === "" || c.user === o.user) entries.push({ cid: c.cid, open: c, closed: null });
+    for (const cc of closedList) if (o.user === "" || cc.user === o.user) entries.push({ cid: cc.cid, open: null, closed: cc });
+  }
+
+  sortEntries(entries, sort, now);
+  const page = entries.slice(Math.min(offset, entries.length), Math.min(offset + limit, entries.length));
+  out.connections = page.map((e) => (e.open ? openInfo(e.open, now, o) : closedInfo(e.closed!, o)));
+  out.num_connections = page.length;
+  return out;
+}
+
+function sortEntries(entries: Entry[], sort: string, now: number): void {
+  // Everything but cid, start, reason and uptime sorts descending, as nats-server does.
+  let key: (e: Entry) => number | string;
+  let desc = true;
+  switch (sort) {
+    case "cid":
+    case "start":
+      key = (e) => e.cid;
+      desc = false;
+      break;
+    case "subs":
+      key = (e) => (e.open ? e.open.subs.size : e.closed!.subs.length);
+      break;
+    case "pending":
+      key = (e) => (e.open ? e.open.pendingBytes : 0);
+      break;
+    case "msgs_to":
+      key = (e) => (e.open ? e.open.outMsgs : e.closed!.outMsgs);
+      break;
+    case "msgs_from":
+      key = (e) => (e.open ? e.open.inMsgs : e.closed!.inMsgs);
+      break;
+    case "bytes_to":
+      key = (e) => (e.open ? e.open.outBytes : e.closed!.outBytes);
+      break;
+    case "bytes_from":
+      key = (e) => (e.open ? e.open.inBytes : e.closed!.inBytes);
+      break;
+    case "last":
+      key = (e) => (e.open ? e.open.lastActivity : e.closed!.lastActivity);
+      break;
+    case "idle":
+      key = (e) => (e.open ? now - e.open.lastActivity : e.closed!.stop - e.closed!.lastActivity);
+      break;
+    case "uptime":
+      key = (e) => (e.open ? now - e.open.start : e.closed!.stop - e.closed!.start);
+      desc = false;
+      break;
+    case "stop":
+      key = (e) => (e.closed ? e.closed.stop : 0);
+      break;
+    default: // reason
+      key = (e) => (e.closed ? e.closed.reason : "");
+      desc = false;
+  }
+  const keys = new Map<Entry, number | string>();
+  for (const e of entries) keys.set(e, key(e));
+  entries.sort((a, b) => {
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    if (ka !== kb) return (ka < kb ? -1 : 1) * (desc ? -1 : 1);
+    return a.cid - b.cid;
+  });
+}
+
+/** Go's RTT rendering: microsecond resolution below a millisecond, as client.getRTT truncates. */
+function rtt(ms: number): string {
+  return goDuration(Math.floor(ms * 1000) * 1000);
+}
+
+function openInfo(c: Client, now: number, o: ConnzOptions): Record<string, unknown> {
+  const ci: Record<string, unknown> = {
+    cid: c.cid,
+    kind: "Client",
+    type: c.transport.kind === "websocket" ? "websocket" : "nats",
+    ip: c.transport.remoteAddress,
+    port: c.transport.remotePort,
+    start: goTime(c.start),
+    last_activity: goTime(c.lastActivity),
+    rtt: rtt(c.rttMs),
+    uptime: goUptime(now - c.start),
+    idle: goUptime(now - c.lastActivity),
+    pending_bytes: c.pendingBytes,
+    in_msgs: c.inMsgs,
+    out_msgs: c.outMsgs,
+    in_bytes: c.inBytes,
+    out_bytes: c.outBytes,
+    subscriptions: c.subs.size,
+  };
+  const ci2 = c.connect;
+  if (ci2.name) ci.name = ci2.name;
+  if (ci2.lang) ci.lang = ci2.lang;
+  if (ci2.version) ci.version = ci2.version;
+  if (o.auth && c.user) ci.authorized_user = c.user;
+  if (c.subs.size > 0) {
+    if (o.subsDetail) ci.subscriptions_list_detail = [...c.subs.values()].map((sub) => subDetail(sub.subject, sub.queue, sub.sid, sub.nm, sub.max, c.cid));
+    else if (o.subs) ci.subscriptions_list = [...c.subs.values()].map((sub) => sub.subject);
+  }
+  return ci;
+}
+
+function closedInfo(cc: ClosedConnection, o: ConnzOptions): Record<string, unknown> {
+  const ci: Record<string, unknown> = {
+    cid: cc.cid,
+    kind: "Client",
+    type: cc.transport === "websocket" ? "websocket" : "nats",
+    ip: cc.ip,
+    port: cc.port,
+    start: goTime(cc.start),
+    last_activity: goTime(cc.lastActivity),
+    stop: goTime(cc.stop),
+    reason: cc.reason,
+    rtt: rtt(cc.rttMs),
+    uptime: goUptime(cc.stop - cc.start),
+    idle: goUptime(cc.stop - cc.lastActivity),
+    pending_bytes: 0,
+    in_msgs: cc.inMsgs,
+    out_msgs: cc.outMsgs,
+    in_bytes: cc.inBytes,
+    out_bytes: cc.outBytes,
+    subscriptions: cc.subs.length,
+  };
+  if (cc.name) ci.name = cc.name;
+  if (cc.lang) ci.lang = cc.lang;
+  if (cc.version) ci.version = cc.version;
+  if (o.auth && cc.user) ci.authorized_user = cc.user;
+  if (cc.subs.length > 0) {
+    // nats-server keeps a closed connection's subscriptions with their account.
+    if (o.subsDetail) ci.subscriptions_list_detail = cc.subs.map((sub) => subDetail(sub.subject, sub.queue, sub.sid, sub.msgs, sub.max, cc.cid, "$G"));
+    else if (o.subs) ci.subscriptions_list = cc.subs.map((sub) => sub.subject);
+  }
+  return ci;
+}
+
+/** nats-server's SubDetail, without the account (connz lists subscriptions per connection). */
+export function subDetail(subject: string, queue: string | null, sid: string, msgs: number, max: number, cid: number, account?: string): Record<string, unknown> {
+  const d: Record<string, unknown> = {};
+  if (account) d.account = account;
+  d.subject = subject;
+  if (queue) d.qgroup = queue;
+  d.sid = sid;
+  d.msgs = msgs;
+  if (max > 0) d.max = max;
+  d.cid = cid;
+  return d;
+}

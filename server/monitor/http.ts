@@ -1,0 +1,156 @@
+// The monitoring HTTP listener on uWebSockets.js: routes nats-server's endpoint paths (under the
+// configured base path) to the handlers, answers JSON or JSONP (?callback=) as nats-server's
+// ResponseHandler does, 400 with the decoder's text for a bad parameter and 404 for anything else.
+// Handlers run synchronously inside the request callback, so no abort handling is needed.
+
+import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
+import type { Server } from "../server.js";
+import { type MonitorContext, countRequest } from "./context.js";
+import { goJson } from "./gofmt.js";
+import { BadRequest, Query } from "./query.js";
+import { ProcessStats } from "./process.js";
+import { varz } from "./varz.js";
+import { connz, connzOptions } from "./connz.js";
+import { subsz } from "./subsz.js";
+import { leafz, routez, routezOptions } from "./routez.js";
+import { accountz } from "./accountz.js";
+import { healthz, healthzOptions } from "./healthz.js";
+import { jsz, jszOptions } from "./jsz.js";
+import { metrics } from "./metrics.js";
+import { dashboardHtml } from "./dashboard/page.js";
+
+interface Reply {
+  status: string;
+  contentType: string;
+  body: string;
+}
+
+type Handler = (ctx: MonitorContext, q: Query) => Reply;
+
+const JSON_TYPE = "application/json";
+const TEXT_TYPE = "text/plain; charset=utf-8";
+
+function json(q: Query, v: unknown, indent = true): Reply {
+  const body = goJson(v, indent);
+  const cb = q.get("callback");
+  // nats-server echoes any callback; a JavaScript name is all JSONP needs, so nothing else is reflected.
+  if (cb !== "" && !/^[A-Za-z_$][\w$.]{0,127}$/.test(cb)) throw new BadRequest("invalid callback name");
+  if (cb !== "") return { status: "200 OK", contentType: "application/javascript", body: `${cb}(${body})` };
+  return { status: "200 OK", contentType: JSON_TYPE, body };
+}
+
+/**
+ * Each route counts itself in http_req_stats where nats-server does: most on arrival, /connz and
+ * /routez only once their parameters decoded.
+ */
+const ROUTES = new Map<string, Handler>(Object.entries({
+  "/varz": (ctx, q) => {
+    countRequest(ctx, "/varz");
+    return json(q, varz(ctx));
+  },
+  "/connz": (ctx, q) => {
+    const o = connzOptions(q);
+    countRequest(ctx, "/connz");
+    return json(q, connz(ctx, o));
+  },
+  "/routez": (ctx, q) => {
+    const o = routezOptions(q);
+    countRequest(ctx, "/routez");
+    return json(q, routez(ctx, o));
+  },
+  "/subsz": subszRoute,
+  "/subscriptionsz": subszRoute,
+  "/leafz": (ctx, q) => {
+    countRequest(ctx, "/leafz");
+    return json(q, leafz(ctx, q));
+  },
+  "/accountz": (ctx, q) => {
+    countRequest(ctx, "/accountz");
+    return json(q, accountz(ctx, q));
+  },
+  "/jsz": (ctx, q) => {
+    countRequest(ctx, "/jsz");
+    return json(q, jsz(ctx, jszOptions(q)));
+  },
+  "/healthz": (ctx, q) => {
+    countRequest(ctx, "/healthz");
+    const h = healthz(ctx, healthzOptions(q));
+    const r = json(q, h, false);
+    if (h.error !== undefined) r.status = "503 Service Unavailable";
+    return r;
+  },
+  "/metrics": (ctx) => {
+    countRequest(ctx, "/metrics");
+    return { status: "200 OK", contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics(ctx) };
+  },
+} satisfies Record<string, Handler>));
+
+function subszRoute(ctx: MonitorContext, q: Query): Reply {
+  countRequest(ctx, "/subsz");
+  return json(q, subsz(ctx, q));
+}
+
+export class MonitorHttp {
+  private readonly app = uWS.App();
+  private listenSocket: us_listen_socket | null = null;
+  private readonly ctx: MonitorContext;
+  private readonly base: string;
+  port = 0;
+
+  constructor(private readonly server: Server) {
+    this.ctx = { server, proc: new ProcessStats(), reqStats: new Map() };
+    const bp = server.opts.http?.basePath ?? "/";
+    this.base = bp === "/" ? "" : bp.replace(/\/+$/, "");
+    this.app.any("/*", (res, req) => this.handle(res, req));
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port === -1 ? 0 : port, (ls) => {
+        if (!ls) {
+          reject(new Error(`can't listen to the monitor port: ${host}:${port}`));
+          return;
+        }
+        this.listenSocket = ls;
+        this.port = uWS.us_socket_local_port(ls);
+        resolve(this.port);
+      });
+    });
+  }
+
+  close(): void {
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    // Also drops idle keep-alive connections, which would otherwise hold the process open.
+    (this.app as TemplatedApp & { close(): void }).close();
+  }
+
+  private handle(res: HttpResponse, req: HttpRequest): void {
+    let reply: Reply;
+    try {
+      reply = this.route(req.getUrl(), req.getQuery() ?? "");
+    } catch (e) {
+      if (e instanceof BadRequest) reply = { status: "400 Bad Request", contentType: TEXT_TYPE, body: e.message };
+      else {
+        this.server.log.error(`monitoring: error handling ${req.getUrl()}: ${(e as Error).stack ?? e}`);
+        reply = { status: "500 Internal Server Error", contentType: TEXT_TYPE, body: "Internal Server Error\n" };
+      }
+    }
+    res.cork(() => {
+      res.writeStatus(reply.status).writeHeader("Content-Type", reply.contentType);
+      if (reply.status.startsWith("404")) res.writeHeader("X-Content-Type-Options", "nosniff");
+      res.end(reply.body);
+    });
+  }
+
+  private route(path: string, rawQuery: string): Reply {
+    const q = new Query(rawQuery);
+    if (path === this.base || path === `${this.base}/`) {
+      countRequest(this.ctx, "/");
+      return { status: "200 OK", contentType: "text/html; charset=utf-8", body: dashboardHtml(this.base) };
+    }
+    const handler = path.startsWith(this.base) ? ROUTES.get(path.slice(this.base.length)) : undefined;
+    if (handler === undefined) return { status: "404 Not Found", contentType: TEXT_TYPE, body: "404 page not found\n" };
+    return handler(this.ctx, q);
+  }
+}
