@@ -2,7 +2,7 @@
 // The command line entry point: the same flags, config file, signals, pid and ports files that
 // harnesses expect of nats-server.
 
-import { unlinkSync, writeFileSync } from "node:fs";
+import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadOptions, reloadOptions, type LoadResult } from "./config/load.js";
 import { ConfigError } from "./config/errors.js";
@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   }
   if (opts.portsFileDir) {
     const f = join(opts.portsFileDir, `nats-server_${process.pid}.ports`);
-    writeFileSync(f, JSON.stringify(server.portsReport()));
+    // Written aside and renamed into place, so a harness polling the directory never reads half a file.
+    writeFileSync(`${f}.tmp`, JSON.stringify(server.portsReport()));
+    renameSync(`${f}.tmp`, f);
     files.push(f);
   }
   log.info("Server is ready");

@@ -63,15 +63,30 @@ export async function spawnServer(conf: string, opts: { bin?: string; args?: str
   const exited = new Promise<number | string>((r) => proc.on("exit", (code, sig) => r(code ?? sig ?? -1)));
   let done = false;
   void exited.then(() => (done = true));
-  const portsFile = await waitFor(
-    `ports file in ${dir} (stderr: ${err.slice(-500)})`,
-    () => {
-      if (done) throw new Error(`server exited early: ${err}`);
-      return readdirSync(dir).find((f) => f === `nats-server_${proc.pid}.ports`);
-    },
-    15000,
-  );
-  const ports = JSON.parse(readFileSync(join(dir, portsFile), "utf8")) as Record<string, string[]>;
+  // The file may be seen before it is fully written (nats-server writes it in place): wait
+  // until it parses.
+  const file = `nats-server_${proc.pid}.ports`;
+  let ports: Record<string, string[]>;
+  try {
+    ports = await waitFor(
+      `ports file in ${dir}`,
+      () => {
+        if (done) throw new Error(`server exited early: ${err}`);
+        if (!readdirSync(dir).includes(file)) return undefined;
+        try {
+          const p = JSON.parse(readFileSync(join(dir, file), "utf8")) as Record<string, string[]>;
+          return p.nats?.[0] ? p : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      15000,
+    );
+  } catch (e) {
+    // A server that never got ready must not outlive the test.
+    if (!done) proc.kill("SIGKILL");
+    throw new Error(`${(e as Error).message} (stderr: ${err.slice(-500)})`);
+  }
   const port = Number(new URL(ports.nats![0]!).port);
   return {
     proc,
