@@ -92,7 +92,7 @@ export class Server implements ClientHost {
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Name:     ${this.name}`);
     this.log.info(`  ID:       ${this.serverId}`);
-    const listener = net.createServer({ noDelay: true, pauseOnConnect: false }, (sock) => this.accept(sock));
+    const listener = net.createServer({ noDelay: true, pauseOnConnect: true }, (sock) => this.accept(sock));
     listener.maxConnections = Math.max(o.maxConnections * 2, 1024);
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);

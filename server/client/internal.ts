@@ -15,8 +15,9 @@ export class InternalSubscriber implements Subscriber {
   deliver(sub: Subscription, subject: string, reply: string | null, hdrLen: number, buf: Buffer, start: number, end: number, publisher: Subscriber | null): boolean {
     if (sub.closed) return false;
     sub.nm++;
-    // Handlers may keep the message past the call, so they get their own view of it.
-    this.handler(subject, reply, hdrLen, start === 0 && end === buf.length ? buf : buf.subarray(start, end), publisher, sub);
+    // Handlers may keep the message past the call, and buf may be a transport's read buffer
+    // that is reused once the parser returns: they get their own copy.
+    this.handler(subject, reply, hdrLen, Buffer.from(buf.subarray(start, end)), publisher, sub);
     return true;
   }
 }

@@ -69,13 +69,12 @@ export class Outbound {
     this.size += len;
   }
 
-  /** Copies buf[start, end) (queued by reference when big). */
+  /**
+   * Copies buf[start, end). Always a copy, big or small: the source may be a transport's read
+   * buffer, which is reused as soon as the parser returns.
+   */
   writeRange(src: Buffer, start: number, end: number): void {
     const len = end - start;
-    if (len >= BIG) {
-      this.writeBytes(src.subarray(start, end));
-      return;
-    }
     const buf = this.ensure(len);
     if (len < 64) {
       let p = this.pos;

@@ -184,7 +184,8 @@ export class Parser {
   parse(buf: Buffer): ParseError | null {
     if (this.closed) return null;
     if (this.paused) {
-      this.held = this.held ? Buffer.concat([this.held, buf]) : buf;
+      // Input is borrowed (a transport may reuse its read buffer): keep a copy.
+      this.held = this.held ? Buffer.concat([this.held, buf]) : Buffer.from(buf);
       return null;
     }
     const n = buf.length;
@@ -380,7 +381,7 @@ export class Parser {
   }
 
   private hold(buf: Buffer, i: number): null {
-    if (i < buf.length) this.held = buf.subarray(i);
+    if (i < buf.length) this.held = Buffer.from(buf.subarray(i));
     return null;
   }
 

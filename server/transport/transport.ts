@@ -20,6 +20,10 @@ export interface ClientTransport {
 
 /** The events a transport delivers to its connection. */
 export interface TransportSink {
+  /**
+   * Input bytes. The buffer is borrowed: it is valid only during the call (TCP reads into one
+   * buffer shared by every connection), so whatever is kept must be copied.
+   */
   onData(buf: Buffer): void;
   onDrain(): void;
   onTransportClosed(): void;

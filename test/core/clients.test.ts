@@ -149,6 +149,40 @@ describe("official clients against tsnats", () => {
     await pub.close();
   });
 
+  test("v3: payloads of every size arrive intact while other connections publish at the same time", async () => {
+    // Connections share one read buffer; a payload kept by reference would be overwritten by the
+    // next read of another connection.
+    const sizes = [0, 1, 63, 64, 1000, 16 * 1024 - 1, 16 * 1024, 70_000, 300_000, 1024 * 1024];
+    const body = (pub: number, i: number) => {
+      const b = Buffer.alloc(sizes[i % sizes.length]!);
+      for (let j = 0; j < b.length; j++) b[j] = (pub * 31 + i * 7 + j) & 0xff;
+      return b;
+    };
+    const sub = await v3.connect({ servers: s.url });
+    const pubs = await Promise.all([0, 1, 2].map(() => v3.connect({ servers: s.url })));
+    const rounds = sizes.length * 3;
+    const got = new Map<string, Uint8Array>();
+    // A slow subscriber too, so big payloads wait in its outbound queue across many reads.
+    const done = new Promise<void>((resolve) => {
+      sub.subscribe("intact.>", {
+        callback: (_e, m) => {
+          got.set(m.subject, m.data);
+          if (got.size === pubs.length * rounds) resolve();
+        },
+      });
+    });
+    await sub.flush();
+    await Promise.all(pubs.map(async (nc, p) => {
+      for (let i = 0; i < rounds; i++) nc.publish(`intact.${p}.${i}`, body(p, i));
+      await nc.flush();
+    }));
+    await within(30_000, done, "all deliveries");
+    for (let p = 0; p < pubs.length; p++) {
+      for (let i = 0; i < rounds; i++) assert.ok(Buffer.from(got.get(`intact.${p}.${i}`)!).equals(body(p, i)), `message ${p}.${i} (${sizes[i % sizes.length]} B) intact`);
+    }
+    await Promise.all([sub, ...pubs].map((c) => c.close()));
+  });
+
   test("v3: a payload over max_payload is refused", async () => {
     const nc = await v3.connect({ servers: s.url });
     assert.equal(nc.info?.max_payload, 1024 * 1024);

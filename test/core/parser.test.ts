@@ -114,6 +114,39 @@ test("parser: any chunking of a valid stream gives the same ops as the stream de
   );
 });
 
+test("parser: input is borrowed: overwriting the read buffer after every call changes nothing, pauses included", () => {
+  // TCP connections read into one shared buffer; the parser must keep copies, never views.
+  class Pausing extends Recorder {
+    pauses: boolean[] = [];
+    override onPub(subject: string, reply: string | null, hdrLen: number, buf: Buffer, start: number, end: number) {
+      super.onPub(subject, reply, hdrLen, buf, start, end);
+      if (this.pauses[this.events.length % this.pauses.length]) this.parser.paused = true;
+    }
+  }
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 20 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 7 }), (ops, cuts, pauses) => {
+      const wire = Buffer.from('CONNECT {"headers":true}\r\n' + ops.map((o) => o.wire).join(""), "latin1");
+      const want: Ev[] = [["CONNECT", '{"headers":true}'], ...ops.map((o) => o.ev)];
+      const r = new Pausing();
+      r.pauses = pauses;
+      const p = new Parser(r, { maxControlLine: 4096, maxPayload: 1 << 20 });
+      r.parser = p;
+      const shared = Buffer.alloc(wire.length);
+      for (const c of splitAt(wire, cuts)) {
+        c.copy(shared);
+        assert.equal(p.parse(shared.subarray(0, c.length)), null);
+        shared.fill(0x58);
+        while (p.paused) {
+          assert.equal(p.resume(), null);
+          shared.fill(0x59);
+        }
+      }
+      assert.deepEqual(r.events, want);
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test("parser: one byte at a time", () => {
   const wire = Buffer.from('CONNECT {"headers":true}\r\nSUB a.b q 1\r\nPUB a.b r 5\r\nhello\r\nHPUB x 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\nUNSUB 1 3\r\n');
   const bytes = [...wire].map((b) => Buffer.from([b]));
