@@ -10,6 +10,7 @@ import { isValidLiteralSubject, isValidSubject } from "../subjects/subject.js";
 import type { ClientTransport } from "../transport/transport.js";
 import type { ClientHost } from "./host.js";
 import { ClosedReason } from "./closed.js";
+import { endStall, stallMs, StallGate, type Stallable, type StallWait } from "./stall.js";
 
 /** What a client says about itself in CONNECT. Field names are the wire's. */
 export interface ConnectInfo {
@@ -40,7 +41,7 @@ interface ResponseGrant {
   at: number;
 }
 
-export class Client implements Subscriber, ProtocolHandler {
+export class Client implements Subscriber, ProtocolHandler, Stallable {
   readonly kind = "client" as const;
   readonly parser: Parser;
   readonly out = new Outbound();
@@ -76,6 +77,10 @@ export class Client implements Subscriber, ProtocolHandler {
   private writeTimer: NodeJS.Timeout | null = null;
   /** Bytes the transport accepted but has not sent yet, as of the last flush. */
   private backlog = 0;
+  /** As a producer: the consumer this connection waits on, if any (stall.ts). */
+  stalled: StallWait | null = null;
+  /** As a consumer: the producers waiting for this connection's output to go down. */
+  private readonly gate = new StallGate();
 
   constructor(
     readonly cid: number,
@@ -209,8 +214,7 @@ export class Client implements Subscriber, ProtocolHandler {
     const result = this.host.auth.authenticate(creds);
     if (result instanceof Promise) {
       // Hold further input until the hash comparison is done, so ops are handled in order.
-      this.parser.paused = true;
-      this.transport.pause();
+      this.pauseInput();
       result.then(
         (r) => this.finishConnect(r, raw),
         () => this.finishConnect(null, raw),
@@ -240,11 +244,7 @@ export class Client implements Subscriber, ProtocolHandler {
       return;
     }
     if (c.verbose) this.sendRaw(OK);
-    if (this.parser.paused) {
-      this.transport.resume();
-      const err = this.parser.resume();
-      if (err) this.onParseError(err);
-    }
+    if (this.parser.paused) this.resumeInput();
   }
 
   private applyIdentity(id: AuthResult): void {
@@ -422,8 +422,24 @@ export class Client implements Subscriber, ProtocolHandler {
     if (this.replies !== null && reply !== null) this.grantReply(reply);
     if (this.parser.trace) this.traceOut(`${withHeaders ? "HMSG" : "MSG"} ${subject} ${sub.sid}${reply ? ` ${reply}` : ""} ${withHeaders ? `${hdrLen} ` : ""}${size}`);
     if (!this.dirty) this.markDirty();
-    if (out.size + this.backlog > this.host.options.maxPending) this.slowConsumer("pending");
+    const pending = out.size + this.backlog;
+    const maxPending = this.host.options.maxPending;
+    if (pending > maxPending) this.slowConsumer("pending");
+    else if (pending > maxPending / 2 && publisher instanceof Client && publisher !== this) this.gate.hold(publisher, stallMs(pending, maxPending));
     return true;
+  }
+
+  // --- Stallable: a producer pauses while a consumer it fills writes its backlog down ---
+
+  pauseInput(): void {
+    this.parser.paused = true;
+    this.transport.pause();
+  }
+
+  resumeInput(): void {
+    this.transport.resume();
+    const err = this.parser.resume();
+    if (err) this.onParseError(err);
   }
 
   private grantReply(reply: string): void {
@@ -465,6 +481,7 @@ export class Client implements Subscriber, ProtocolHandler {
     const chunks = this.out.take();
     const ok = this.transport.write(chunks);
     this.backlog = this.transport.backlog;
+    if (this.backlog <= this.host.options.maxPending / 2) this.gate.release();
     if (!ok && this.writeTimer === null && !this.closed) {
       this.writeTimer = setTimeout(() => {
         this.writeTimer = null;
@@ -476,6 +493,7 @@ export class Client implements Subscriber, ProtocolHandler {
   /** The transport drained everything it was given. */
   onDrain(): void {
     this.backlog = 0;
+    this.gate.release();
     if (this.writeTimer !== null) {
       clearTimeout(this.writeTimer);
       this.writeTimer = null;
@@ -580,6 +598,8 @@ export class Client implements Subscriber, ProtocolHandler {
     this.stopTime = Date.now();
     this.parser.closed = true;
     this.out.clear();
+    endStall(this, false);
+    this.gate.release();
     for (const t of [this.pingTimer, this.authTimer, this.writeTimer]) if (t !== null) clearTimeout(t);
     this.pingTimer = this.authTimer = this.writeTimer = null;
     for (const sub of this.subs.values()) {

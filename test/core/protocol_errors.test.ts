@@ -3,7 +3,8 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { RawConn } from "../helpers/raw.js";
 import { startServer, type TestServer } from "../helpers/server.js";
-import { waitFor } from "../helpers/wait.js";
+import { waitFor, within } from "../helpers/wait.js";
+import * as v3 from "@nats-io/transport-node";
 
 const QUIET = 'CONNECT {"verbose":false,"pedantic":false}\r\n';
 
@@ -202,6 +203,30 @@ describe("liveness and resource limits", () => {
       await c.expectClosed();
       a.close();
       b.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("a fast publisher is held back while a reading subscriber catches up, instead of the subscriber being cut off", async () => {
+    // 32 MB sent in one go to a subscriber allowed 1 MB of backlog: the server takes the input far
+    // faster than it can write it out, so only pausing the publisher keeps the subscriber.
+    const s = await startServer({ maxPending: 1024 * 1024 });
+    try {
+      const sub = await v3.connect({ servers: s.url });
+      const n = 32 * 1024;
+      let got = 0;
+      const all = new Promise<void>((resolve) => sub.subscribe("fast", { callback: () => void (++got === n && resolve()) }));
+      await sub.flush();
+      const pub = await RawConn.connect(s.port);
+      const one = `PUB fast 1000\r\n${"p".repeat(1000)}\r\n`;
+      pub.send(QUIET + one.repeat(n));
+      await within(60_000, all, `${n} messages`);
+      assert.equal(s.server.stats.slowConsumers, 0);
+      assert.equal(sub.isClosed(), false);
+      await pub.flush(10_000);
+      pub.close();
+      await sub.close();
     } finally {
       await s.stop();
     }
