@@ -29,7 +29,8 @@ export interface ConnzOptions {
 
 /** Decodes the query in nats-server's order, so the first bad parameter is the one reported. */
 export function connzOptions(q: Query): ConnzOptions {
-  const sort = q.get("sort");
+  // Compared with ASCII names and echoed as bytes in the error.
+  const sort = q.raw("sort");
   const auth = q.bool("auth");
   const { subs, detail } = q.subs();
   const offset = q.int("offset");
@@ -40,7 +41,7 @@ export function connzOptions(q: Query): ConnzOptions {
   if (st === "" || st === "open") state = "open";
   else if (st === "closed") state = "closed";
   else if (st === "any" || st === "all") state = "any";
-  else throw new BadRequest(`Error decoding state for ${q.get("state")}`);
+  else throw new BadRequest(`Error decoding state for ${q.raw("state")}`);
   return { sort, auth, subs, subsDetail: detail, offset, limit, cid, state, user: q.get("user"), account: q.get("acc") };
 }
 

@@ -8,6 +8,7 @@ import type { Server } from "../server.js";
 import { type MonitorContext, countRequest } from "./context.js";
 import { goJson } from "./gofmt.js";
 import { BadRequest, Query } from "./query.js";
+import { muxPrecheck } from "./paths.js";
 import { ProcessStats } from "./process.js";
 import { varz } from "./varz.js";
 import { connz, connzOptions } from "./connz.js";
@@ -22,7 +23,11 @@ import { dashboardHtml } from "./dashboard/page.js";
 interface Reply {
   status: string;
   contentType: string;
+  /** Text, or with `binary` bytes as a binary string (errors echo the request's raw bytes). */
   body: string;
+  binary?: boolean;
+  location?: string;
+  close?: boolean;
 }
 
 type Handler = (ctx: MonitorContext, q: Query) => Reply;
@@ -128,22 +133,29 @@ export class MonitorHttp {
   private handle(res: HttpResponse, req: HttpRequest): void {
     let reply: Reply;
     try {
-      reply = this.route(req.getUrl(), req.getQuery() ?? "");
+      reply = this.route(req.getMethod(), req.getUrl(), req.getQuery() ?? "");
     } catch (e) {
-      if (e instanceof BadRequest) reply = { status: "400 Bad Request", contentType: TEXT_TYPE, body: e.message };
+      if (e instanceof BadRequest) reply = { status: "400 Bad Request", contentType: TEXT_TYPE, body: e.message, binary: true };
       else {
         this.server.log.error(`monitoring: error handling ${req.getUrl()}: ${(e as Error).stack ?? e}`);
         reply = { status: "500 Internal Server Error", contentType: TEXT_TYPE, body: "Internal Server Error\n" };
       }
     }
     res.cork(() => {
-      res.writeStatus(reply.status).writeHeader("Content-Type", reply.contentType);
+      res.writeStatus(reply.status);
+      if (reply.contentType) res.writeHeader("Content-Type", reply.contentType);
+      if (reply.location !== undefined) res.writeHeader("Location", reply.location);
       if (reply.status.startsWith("404")) res.writeHeader("X-Content-Type-Options", "nosniff");
-      res.end(reply.body);
+      res.end(reply.binary ? Buffer.from(reply.body, "latin1") : reply.body, reply.close === true);
     });
   }
 
-  private route(path: string, rawQuery: string): Reply {
+  private route(method: string, rawPath: string, rawQuery: string): Reply {
+    // Go's server decodes the path (a bad escape is a 400 before any handler), and its ServeMux
+    // redirects a path that is not clean to the clean one.
+    const pre = muxPrecheck(method, rawPath, rawQuery);
+    if ("answer" in pre) return pre.answer;
+    const path = pre.path;
     const q = new Query(rawQuery);
     if (path === this.base || path === `${this.base}/`) {
       countRequest(this.ctx, "/");
