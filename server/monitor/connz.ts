@@ -10,7 +10,8 @@ import { BadRequest, type Query } from "./query.js";
 
 export const DEFAULT_CONN_LIST_SIZE = 1024;
 
-const SORTS = new Set(["", "cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to", "bytes_from", "last", "idle", "uptime", "stop", "reason"]);
+// nats-server 2.9's options, and "rtt" from 2.10 on.
+const SORTS = new Set(["", "cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to", "bytes_from", "last", "idle", "uptime", "stop", "reason", "rtt"]);
 
 type State = "open" | "closed" | "any";
 
@@ -96,15 +97,16 @@ export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unkn
     for (const cc of closedList) if (o.user === "" || cc.user === o.user) entries.push({ cid: cc.cid, open: null, closed: cc });
   }
 
-  sortEntries(entries, sort, now);
-  const page = entries.slice(Math.min(offset, entries.length), Math.min(offset + limit, entries.length));
+  const page = sortedPage(entries, sort, now, offset, limit);
   out.connections = page.map((e) => (e.open ? openInfo(e.open, now, o) : closedInfo(e.closed!, o)));
   out.num_connections = page.length;
   return out;
 }
 
-function sortEntries(entries: Entry[], sort: string, now: number): void {
-  // Everything but cid, start, reason and uptime sorts descending, as nats-server does.
+/** The page [offset, offset+limit) of the entries in sort order. */
+function sortedPage(entries: Entry[], sort: string, now: number, offset: number, limit: number): Entry[] {
+  // Everything but cid, start, reason and uptime sorts descending, as nats-server does; ties go
+  // by cid so that paging through equal keys neither skips nor repeats a connection.
   let key: (e: Entry) => number | string;
   let desc = true;
   switch (sort) {
@@ -135,7 +137,11 @@ function sortEntries(entries: Entry[], sort: string, now: number): void {
       key = (e) => (e.open ? e.open.lastActivity : e.closed!.lastActivity);
       break;
     case "idle":
-      key = (e) => (e.open ? now - e.open.lastActivity : e.closed!.stop - e.closed!.lastActivity);
+      // Measured to now for closed connections too, as nats-server's SortByIdle.
+      key = (e) => now - (e.open ? e.open.lastActivity : e.closed!.lastActivity);
+      break;
+    case "rtt":
+      key = (e) => (e.open ? e.open.rttMs : e.closed!.rttMs);
       break;
     case "uptime":
       key = (e) => (e.open ? now - e.open.start : e.closed!.stop - e.closed!.start);
@@ -148,14 +154,26 @@ function sortEntries(entries: Entry[], sort: string, now: number): void {
       key = (e) => (e.closed ? e.closed.reason : "");
       desc = false;
   }
-  const keys = new Map<Entry, number | string>();
-  for (const e of entries) keys.set(e, key(e));
-  entries.sort((a, b) => {
-    const ka = keys.get(a)!;
-    const kb = keys.get(b)!;
-    if (ka !== kb) return (ka < kb ? -1 : 1) * (desc ? -1 : 1);
-    return a.cid - b.cid;
+  // Keys computed once, and an index array sorted: no per-comparison lookups or object moves.
+  const n = entries.length;
+  const keys = new Array<number | string>(n);
+  const cids = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    keys[i] = key(entries[i]!);
+    cids[i] = entries[i]!.cid;
+  }
+  const dir = desc ? -1 : 1;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => {
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    if (ka !== kb) return ka < kb ? -dir : dir;
+    return cids[a]! - cids[b]!;
   });
+  const page: Entry[] = [];
+  for (let i = Math.min(offset, n); i < Math.min(offset + limit, n); i++) page.push(entries[order[i]!]!);
+  return page;
 }
 
 /** Go's RTT rendering: microsecond resolution below a millisecond, as client.getRTT truncates. */
