@@ -47,13 +47,30 @@ export function connzOptions(q: Query): ConnzOptions {
 }
 
 /** A connection, open or closed, reduced to what sorting and paging need. */
-interface Entry {
+export interface Entry {
   cid: number;
   open: Client | null;
   closed: ClosedConnection | null;
 }
 
+/** A /connz answer before its records are built: the envelope, the page, and how to build one. */
+export interface ConnzPage {
+  head: Record<string, unknown>;
+  page: Entry[];
+  build(e: Entry): Record<string, unknown>;
+}
+
+/** The whole /connz document. */
 export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unknown> {
+  const p = connzPage(ctx, o);
+  return { ...p.head, connections: p.page.map(p.build) };
+}
+
+/**
+ * Selects, sorts and pages the connections; the records are built by the caller (all at once, or
+ * a few hundred per event-loop turn for a large page, so other clients are not kept waiting).
+ */
+export function connzPage(ctx: MonitorContext, o: ConnzOptions): ConnzPage {
   const s = ctx.server;
   const sort = o.sort === "" ? "cid" : o.sort;
   if (!SORTS.has(sort)) throw new BadRequest(`invalid sorting option: ${o.sort}`);
@@ -62,13 +79,18 @@ export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unkn
   const offset = Math.max(0, o.offset);
   const limit = o.cid > 0 ? 1 : o.limit <= 0 ? DEFAULT_CONN_LIST_SIZE : o.limit;
   const now = nowMs();
-  const out: Record<string, unknown> = { server_id: s.serverId, now: goTime(now), num_connections: 0, total: 0, offset, limit, connections: [] };
+  const out: Record<string, unknown> = { server_id: s.serverId, now: goTime(now), num_connections: 0, total: 0, offset, limit };
+  const build = (e: Entry) => (e.open ? openInfo(e.open, now, o) : closedInfo(e.closed!, o));
+  const result = (page: Entry[]): ConnzPage => {
+    out.num_connections = page.length;
+    return { head: out, page, build };
+  };
 
   // Only the global account exists; any other filter matches nothing.
   const foreignAccount = o.account !== "" && o.account !== "$G";
   const closedList = o.state === "open" || foreignAccount ? [] : s.closedConns.list();
   out.total = (o.state === "closed" ? 0 : foreignAccount ? 0 : s.clients.size) + closedList.length;
-  if (foreignAccount) return out;
+  if (foreignAccount) return result([]);
 
   let entries: Entry[];
   if (o.cid > 0) {
@@ -81,26 +103,21 @@ export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unkn
     }
   } else if (o.state === "open" && (sort === "cid" || sort === "start") && o.user === "") {
     // The client map is in connection order, which is cid order: page without sorting.
-    const page: Record<string, unknown>[] = [];
+    const page: Entry[] = [];
     let i = 0;
     for (const c of s.clients.values()) {
       if (i++ < offset) continue;
       if (page.length >= limit) break;
-      page.push(openInfo(c, now, o));
+      page.push({ cid: c.cid, open: c, closed: null });
     }
-    out.num_connections = page.length;
-    out.connections = page;
-    return out;
+    return result(page);
   } else {
     entries = [];
     if (o.state !== "closed") for (const c of s.clients.values()) if (o.user === "" || c.user === o.user) entries.push({ cid: c.cid, open: c, closed: null });
     for (const cc of closedList) if (o.user === "" || cc.user === o.user) entries.push({ cid: cc.cid, open: null, closed: cc });
   }
 
-  const page = sortedPage(entries, sort, now, offset, limit);
-  out.connections = page.map((e) => (e.open ? openInfo(e.open, now, o) : closedInfo(e.closed!, o)));
-  out.num_connections = page.length;
-  return out;
+  return result(sortedPage(entries, sort, now, offset, limit));
 }
 
 /** The page [offset, offset+limit) of the entries in sort order. */

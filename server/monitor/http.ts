@@ -11,7 +11,7 @@ import { BadRequest, Query } from "./query.js";
 import { muxPrecheck } from "./paths.js";
 import { ProcessStats } from "./process.js";
 import { varz } from "./varz.js";
-import { connz, connzOptions } from "./connz.js";
+import { connzOptions, connzPage } from "./connz.js";
 import { subsz } from "./subsz.js";
 import { leafz, routez, routezOptions } from "./routez.js";
 import { accountz } from "./accountz.js";
@@ -19,6 +19,9 @@ import { healthz, healthzOptions } from "./healthz.js";
 import { jsz, jszOptions } from "./jsz.js";
 import { metrics } from "./metrics.js";
 import { dashboardHtml } from "./dashboard/page.js";
+
+/** Records built per event-loop turn when a list is streamed. */
+const STREAM_BATCH = 250;
 
 interface Reply {
   status: string;
@@ -28,6 +31,8 @@ interface Reply {
   binary?: boolean;
   location?: string;
   close?: boolean;
+  /** A body too large to build in one turn: its pieces, built one per turn (see jsonStream). */
+  chunks?: Iterator<string>;
 }
 
 type Handler = (ctx: MonitorContext, q: Query) => Reply;
@@ -45,6 +50,27 @@ function json(q: Query, v: unknown, indent = true): Reply {
 }
 
 /**
+ * The JSON of `head` with `list` as its last field (what json() would produce, byte for byte),
+ * with the list's items built STREAM_BATCH at a time as the pieces are pulled.
+ */
+export function jsonStream<T>(q: Query, head: Record<string, unknown>, field: string, list: T[], build: (x: T) => unknown): Reply {
+  const cb = q.get("callback");
+  if (cb !== "" && !/^[A-Za-z_$][\w$.]{0,127}$/.test(cb)) throw new BadRequest("invalid callback name");
+  // MarshalIndent nests the list two levels deep: its items start four spaces in.
+  const whole = goJson({ ...head, [field]: null });
+  const open = whole.slice(0, whole.length - "null\n}".length) + "[\n";
+  function* pieces(): Generator<string> {
+    yield (cb !== "" ? `${cb}(` : "") + open;
+    for (let i = 0; i < list.length; i += STREAM_BATCH) {
+      const part = list.slice(i, i + STREAM_BATCH).map((x) => goJson(build(x)).replace(/^/gm, "    "));
+      yield part.join(",\n") + (i + STREAM_BATCH < list.length ? ",\n" : "");
+    }
+    yield "\n  ]\n}" + (cb !== "" ? ")" : "");
+  }
+  return { status: "200 OK", contentType: cb !== "" ? "application/javascript" : JSON_TYPE, body: "", chunks: pieces() };
+}
+
+/**
  * Each route counts itself in http_req_stats where nats-server does: most on arrival, /connz and
  * /routez only once their parameters decoded.
  */
@@ -56,7 +82,9 @@ const ROUTES = new Map<string, Handler>(Object.entries({
   "/connz": (ctx, q) => {
     const o = connzOptions(q);
     countRequest(ctx, "/connz");
-    return json(q, connz(ctx, o));
+    const p = connzPage(ctx, o);
+    if (p.page.length <= STREAM_BATCH) return json(q, { ...p.head, connections: p.page.map(p.build) });
+    return jsonStream(q, p.head, "connections", p.page, p.build);
   },
   "/routez": (ctx, q) => {
     const o = routezOptions(q);
@@ -141,6 +169,7 @@ export class MonitorHttp {
         reply = { status: "500 Internal Server Error", contentType: TEXT_TYPE, body: "Internal Server Error\n" };
       }
     }
+    if (reply.chunks) return this.stream(res, reply, reply.chunks);
     res.cork(() => {
       res.writeStatus(reply.status);
       if (reply.contentType) res.writeHeader("Content-Type", reply.contentType);
@@ -148,6 +177,30 @@ export class MonitorHttp {
       if (reply.status.startsWith("404")) res.writeHeader("X-Content-Type-Options", "nosniff");
       res.end(reply.binary ? Buffer.from(reply.body, "latin1") : reply.body, reply.close === true);
     });
+  }
+
+  /** Writes one piece per event-loop turn until the body is complete or the client went away. */
+  private stream(res: HttpResponse, reply: Reply, chunks: Iterator<string>): void {
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    const step = (first: boolean) => {
+      if (aborted) return;
+      let next: IteratorResult<string>;
+      try {
+        next = chunks.next();
+      } catch (e) {
+        this.server.log.error(`monitoring: error streaming a response: ${(e as Error).stack ?? e}`);
+        res.close();
+        return;
+      }
+      res.cork(() => {
+        if (first) res.writeStatus(reply.status).writeHeader("Content-Type", reply.contentType);
+        if (next.done) res.end();
+        else res.write(next.value);
+      });
+      if (!next.done) setImmediate(step, false);
+    };
+    step(true);
   }
 
   private route(method: string, rawPath: string, rawQuery: string): Reply {

@@ -8,6 +8,11 @@ import { RawConn } from "../helpers/raw.js";
 import { waitFor } from "../helpers/wait.js";
 import { ClosedConnections, type ClosedConnection } from "../../server/closed_ring.js";
 import { parseMetrics } from "./prom.js";
+import { connzOptions, connzPage } from "../../server/monitor/connz.js";
+import { jsonStream } from "../../server/monitor/http.js";
+import { Query } from "../../server/monitor/query.js";
+import { goJson } from "../../server/monitor/gofmt.js";
+import { ProcessStats } from "../../server/monitor/process.js";
 
 type Json = Record<string, any>;
 
@@ -87,6 +92,26 @@ describe("/connz paging over many connections", () => {
     let msgs = 0;
     for (let i = 0; i < N; i++) msgs += i % 7;
     assert.equal(v.in_msgs, msgs);
+  });
+
+  test("a large page is streamed a few hundred records per turn, byte for byte what one piece would be", async () => {
+    const ctx = { server: m.server, proc: new ProcessStats(), reqStats: new Map<string, number>() };
+    for (const query of [`limit=${N}&subs=detail`, `limit=${N}&state=all&callback=cb`]) {
+      const q = new Query(query);
+      const p = connzPage(ctx, connzOptions(q));
+      assert.ok(p.page.length > 1000);
+      const whole = goJson({ ...p.head, connections: p.page.map(p.build) });
+      const reply = jsonStream(q, p.head, "connections", p.page, p.build);
+      const pieces: string[] = [];
+      for (let r = reply.chunks!.next(); !r.done; r = reply.chunks!.next()) pieces.push(r.value);
+      assert.ok(pieces.length >= p.page.length / 250, "built in batches");
+      const cb = q.get("callback");
+      assert.equal(pieces.join(""), cb ? `${cb}(${whole})` : whole);
+    }
+    // Over HTTP: a valid document with every connection, in cid order.
+    const all = await m.json(`/connz?limit=${N}`);
+    assert.equal(all.num_connections, N - CLOSED);
+    assert.deepEqual(all.connections.map((c: Json) => c.cid), [...all.connections.map((c: Json) => c.cid)].sort((a: number, b: number) => a - b));
   });
 
   test("state=all pages through open and closed connections together; state=closed has the closed ones", async () => {
