@@ -267,7 +267,8 @@ export class WebSocketListener implements ServerExtension {
     res.upgrade<WsUserData>(
       { ip, transport: null },
       req.getHeader("sec-websocket-key"),
-      req.getHeader("sec-websocket-protocol"),
+      // nats-server selects no subprotocol whatever the client offers (only MQTT would get one).
+      "",
       this.opts.compression && offersDeflate(extensions) ? extensions : "",
       context,
     );
