@@ -175,6 +175,7 @@ describe("slow consumers in the counts", () => {
       );
       const v = await m.json("/varz");
       assert.equal(v.slow_consumers, 1);
+      assert.deepEqual(v.slow_consumer_stats, { clients: 1, routes: 0, gateways: 0, leafs: 0 });
       assert.equal(parseMetrics((await m.get("/metrics")).body).value("gnatsd_varz_slow_consumers"), 1);
       const closed = await m.json("/connz?state=closed");
       const rec = (closed.connections as Json[]).find((c) => c.name === "stuck");

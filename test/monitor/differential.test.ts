@@ -7,13 +7,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { wsconnect, type NatsConnection } from "@nats-io/nats-core";
+import { installWebSocketGlobal, wsOptions } from "../websocket/helpers.js";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { jsOptions, startMonitored, getHttp, type Monitored } from "./helpers.js";
 import { referenceServer, spawnServer, type ChildServer } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
 
 const REF = referenceServer();
+installWebSocketGlobal();
 
 /**
  * Field paths in document order: "connections[].cid". An array contributes the union of its
@@ -38,6 +40,7 @@ function shape(v: unknown, path = "", out: string[] = []): string[] {
 interface Side {
   http: string;
   nats: string;
+  ws: string;
   clients: NatsConnection[];
 }
 
@@ -64,7 +67,12 @@ async function traffic(side: Side): Promise<void> {
   gone.subscribe("shape.gone");
   await gone.flush();
   await gone.close();
-  side.clients.push(sub, pub);
+  // A websocket client that publishes and receives, listed as type "websocket".
+  const ws = await wsconnect({ servers: side.ws, name: "shape-ws" });
+  ws.subscribe("shape.ws");
+  ws.publish("shape.ws", "over websocket");
+  await ws.flush();
+  side.clients.push(sub, pub, ws);
 }
 
 /** A stream, two consumers (one has taken and acked a message), and a failed API request. */
@@ -87,14 +95,15 @@ before(async () => {
   jsDir = mkdtempSync(join(tmpdir(), "tsnats-shape-js-"));
   tsJs = await startMonitored(jsOptions(join(jsDir, "ts")));
   refJs = await spawnServer(`listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\njetstream { store_dir: "${join(jsDir, "ref")}", max_mem: 64MB, max_file: 1GB }\n`, { bin: REF });
-  jsSides.tsnats = { http: tsJs.httpUrl, nats: tsJs.url, clients: [] };
-  jsSides.ref = { http: refJs.ports.monitoring![0]!, nats: `nats://127.0.0.1:${refJs.port}`, clients: [] };
+  jsSides.tsnats = { http: tsJs.httpUrl, nats: tsJs.url, ws: "", clients: [] };
+  jsSides.ref = { http: refJs.ports.monitoring![0]!, nats: `nats://127.0.0.1:${refJs.port}`, ws: "", clients: [] };
   await jsTraffic(jsSides.tsnats);
   await jsTraffic(jsSides.ref);
-  ts = await startMonitored();
-  ref = await spawnServer("listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\n", { bin: REF });
-  sides.tsnats = { http: ts.httpUrl, nats: ts.url, clients: [] };
-  sides.ref = { http: ref.ports.monitoring![0]!, nats: `nats://127.0.0.1:${ref.port}`, clients: [] };
+  // The websocket block's handshake_timeout is given: tsnats has a default where nats-server has none.
+  ts = await startMonitored({ websocket: wsOptions({ handshakeTimeoutMs: 2000 }) });
+  ref = await spawnServer('listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\nwebsocket { listen: "127.0.0.1:-1", no_tls: true, handshake_timeout: "2s" }\n', { bin: REF });
+  sides.tsnats = { http: ts.httpUrl, nats: ts.url, ws: ts.server.portsReport().websocket![0]!, clients: [] };
+  sides.ref = { http: ref.ports.monitoring![0]!, nats: `nats://127.0.0.1:${ref.port}`, ws: ref.ports.websocket![0]!, clients: [] };
   await traffic(sides.tsnats);
   await traffic(sides.ref);
 });
@@ -121,7 +130,19 @@ function absentOnPurpose(p: string): boolean {
 }
 
 /** Fields newer nats-server (2.10+, server/monitor.go and jetstream.go) has and tsnats reports too. */
-const NEWER_THAN_2_9 = new Set(["config.sync_always", "jetstream.config.sync_always"]);
+const NEWER_THAN_2_9 = new Set([
+  "config.sync_always",
+  "jetstream.config.sync_always",
+  "in_client_msgs",
+  "in_client_bytes",
+  "out_client_msgs",
+  "out_client_bytes",
+  "slow_consumer_stats",
+  "slow_consumer_stats.clients",
+  "slow_consumer_stats.routes",
+  "slow_consumer_stats.gateways",
+  "slow_consumer_stats.leafs",
+]);
 
 function compareShapes(a: string, b: string): void {
   const sa = shape(JSON.parse(a)).filter((p) => !NEWER_THAN_2_9.has(p));
@@ -162,7 +183,7 @@ test("the same counts as nats-server for the same core traffic", { skip: REF ? f
   const pick = (v: any) => ({ in_msgs: v.in_msgs, out_msgs: v.out_msgs, in_bytes: v.in_bytes, out_bytes: v.out_bytes, connections: v.connections, total_connections: v.total_connections, slow_consumers: v.slow_consumers });
   assert.deepEqual(pick(JSON.parse(a.body)), pick(JSON.parse(b.body)));
   const [ca, cb] = await Promise.all([getHttp(sides.tsnats!.http, "/connz?state=all&subs=1"), getHttp(sides.ref!.http, "/connz?state=all&subs=1")]);
-  const conns = (c: any) => c.connections.map((x: any) => [x.name, x.in_msgs, x.out_msgs, x.in_bytes, x.out_bytes, x.subscriptions, x.reason ?? ""]).sort();
+  const conns = (c: any) => c.connections.map((x: any) => [x.name, x.type, x.in_msgs, x.out_msgs, x.in_bytes, x.out_bytes, x.subscriptions, x.reason ?? ""]).sort();
   assert.deepEqual(conns(JSON.parse(ca.body)), conns(JSON.parse(cb.body)));
 });
 
