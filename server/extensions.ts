@@ -9,6 +9,7 @@ import { securityRefusals } from "./config/load.js";
 import { Monitor } from "./monitor/monitor.js";
 import { WebSocketListener } from "./transport/websocket.js";
 import { JetStream } from "../jetstream/jetstream.js";
+import { JetStreamReport } from "../jetstream/monitor_report.js";
 
 /** A message naming every configured feature that must not be silently ignored, or null. */
 export function refuseUnsupported(o: ServerOptions): string | null {
@@ -27,7 +28,10 @@ export function unsupportedWarnings(o: ServerOptions): string[] {
 export function installExtensions(server: Server, o: ServerOptions, log: Logger): void {
   const js = o.jetstream;
   if (js?.enabled) {
-    server.use(new JetStream({ storeDir: js.storeDir, maxMemoryStore: js.maxMemoryStore, maxFileStore: js.maxFileStore, domain: js.domain, syncInterval: js.syncInterval }));
+    const jetstream = new JetStream({ storeDir: js.storeDir, maxMemoryStore: js.maxMemoryStore, maxFileStore: js.maxFileStore, domain: js.domain, syncInterval: js.syncInterval });
+    server.use(jetstream);
+    // After JetStream, so it starts once the streams are recovered.
+    server.use(new JetStreamReport(jetstream, js.syncInterval));
   }
   if (o.http) server.use(new Monitor());
   if (o.websocket && o.websocket.port !== 0) server.use(new WebSocketListener(o.websocket));

@@ -294,8 +294,7 @@ export class Server implements ClientHost {
   deliverAs(routeSubject: string, subject: string, reply: string | null, hdr: Buffer | null, payload: Buffer): boolean {
     const hdrLen = hdr !== null && hdr.length > 0 ? hdr.length : -1;
     const msg = hdrLen > 0 ? Buffer.concat([hdr!, payload]) : payload;
-    this.stats.inMsgs++;
-    this.stats.inBytes += msg.length;
+    // Not counted in stats.in*: nats-server counts only what clients send (internal clients' messages are not).
     return this.deliverTo(this.sublist.match(routeSubject), null, subject, reply, hdrLen, msg, 0, msg.length);
   }
 
@@ -304,7 +303,6 @@ export class Server implements ClientHost {
    * ("NATS/1.0\r\n...\r\n\r\n") or null.
    */
   publish(subject: string, reply: string | null, hdr: Buffer | null, payload: Buffer | Uint8Array, publisher: Subscriber | null = null): boolean {
-    this.stats.inMsgs++;
     let msg: Buffer;
     let hdrLen = -1;
     if (hdr !== null && hdr.length > 0) {
@@ -313,7 +311,7 @@ export class Server implements ClientHost {
     } else {
       msg = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     }
-    this.stats.inBytes += msg.length;
+    // Not counted in stats.in*, as deliverAs.
     return this.route(publisher, subject, reply, hdrLen, msg);
   }
 

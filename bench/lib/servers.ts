@@ -57,15 +57,21 @@ export async function launch(name: "tsnats" | "nats-server", extraArgs: string[]
   proc.stderr!.on("data", (b) => (err += b));
   let exited = false;
   proc.on("exit", () => (exited = true));
-  const file = await until(
+  // nats-server writes the file in place: it may be seen before it is complete, so wait until it parses.
+  const ports = await until(
     `${name} ports file`,
     () => {
       if (exited) throw new Error(`${name} exited: ${err}`);
-      return readdirSync(dir).find((f) => f.endsWith(".ports"));
+      const file = readdirSync(dir).find((f) => f.endsWith(".ports"));
+      if (file === undefined) return undefined;
+      try {
+        return JSON.parse(readFileSync(join(dir, file), "utf8")) as Record<string, string[]>;
+      } catch {
+        return undefined;
+      }
     },
     15000,
   );
-  const ports = JSON.parse(readFileSync(join(dir, file), "utf8")) as Record<string, string[]>;
   return {
     name,
     proc,

@@ -1,14 +1,35 @@
 // WebSocket and monitoring benchmarks, tsnats and nats-server side by side in one run:
 // pub/sub throughput and request/reply latency through each server's websocket listener, and what
 // a /connz request costs with 10,000 client connections open.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { WsRawClient } from "./wsclient.js";
-import { idleConnections, msgBytes, pubBatch } from "../core/loadgen.js";
+import { WsRawClient, binaryFrame } from "./wsclient.js";
+import { RawClient, idleConnections, msgBytes, pubBatch } from "../core/loadgen.js";
 import { fmtRate, launch, referenceBinary, table, type BenchServer } from "../lib/servers.js";
 
 type Name = "tsnats" | "nats-server";
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs `fn` and reports how busy the load generator (this process) and the server were, in % of one core. */
+async function withCpu<T>(pid: number, fn: () => Promise<T>): Promise<{ r: T; client: number; server: number }> {
+  const c0 = process.cpuUsage();
+  const s0 = cpuSecondsOf(pid);
+  const t0 = performance.now();
+  const r = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { r, client: ((c.user + c.system) / 1e6 / wall) * 100, server: ((cpuSecondsOf(pid) - s0) / wall) * 100 };
+}
 
 const CONF = 'http: "127.0.0.1:-1"\nwebsocket { listen: "127.0.0.1:-1", no_tls: true }\n';
 
@@ -35,7 +56,7 @@ async function wsPubSub(url: string, size: number, n: number): Promise<number> {
   const per = batchFor(size);
   const rounds = Math.ceil(n / per);
   const total = rounds * per;
-  const batch = pubBatch(subject, Buffer.alloc(size, 97), per);
+  const batch = binaryFrame(pubBatch(subject, Buffer.alloc(size, 97), per));
   sub.countOnly();
   const t0 = process.hrtime.bigint();
   const done = sub.waitBytes(total * msgBytes(subject, "1", size));
@@ -56,8 +77,8 @@ async function wsRequestReply(url: string, size: number, n: number): Promise<{ p
   requester.send("SUB bench.inbox 1\r\n");
   await requester.sync();
   const payload = Buffer.alloc(size, 97);
-  const req = pubBatch("bench.svc", payload, 1, "bench.inbox");
-  const resp = pubBatch("bench.inbox", payload, 1);
+  const req = binaryFrame(pubBatch("bench.svc", payload, 1, "bench.inbox"));
+  const resp = binaryFrame(pubBatch("bench.inbox", payload, 1));
   const reqBytes = msgBytes("bench.svc", "1", size, "bench.inbox");
   const respBytes = msgBytes("bench.inbox", "1", size);
   responder.countOnly();
@@ -66,9 +87,9 @@ async function wsRequestReply(url: string, size: number, n: number): Promise<{ p
   const warm = Math.min(300, n);
   for (let i = 0; i < n + warm; i++) {
     const t = process.hrtime.bigint();
-    requester.send(req);
+    requester.write(req);
     await responder.waitBytes((i + 1) * reqBytes);
-    responder.send(resp);
+    responder.write(resp);
     await requester.waitBytes((i + 1) * respBytes);
     if (i >= warm) lat.push(Number(process.hrtime.bigint() - t) / 1000);
   }
@@ -95,31 +116,98 @@ async function connzCost(http: string, query: string, n: number): Promise<{ ms: 
   return { ms: times[Math.floor(times.length / 2)]!, bytes, conns };
 }
 
+/**
+ * How long the server leaves a NATS client waiting while it builds a large /connz: PING round
+ * trips on a TCP connection, sent back to back while `query` is being answered. The largest one
+ * is the stall a client sees (tsnats builds /connz on its one event loop; nats-server elsewhere).
+ */
+async function pingDuringConnz(port: number, http: string, query: string, n: number): Promise<{ baseline: number; worst: number }> {
+  const c = await RawClient.connect(port);
+  const rtt = async () => {
+    const t = performance.now();
+    await c.sync();
+    return performance.now() - t;
+  };
+  const base: number[] = [];
+  for (let i = 0; i < 200; i++) base.push(await rtt());
+  base.sort((a, b) => a - b);
+  const worst: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let done = false;
+    const req = fetch(`${http}/connz${query}`).then((r) => r.text()).then(() => (done = true));
+    let max = 0;
+    while (!done) max = Math.max(max, await rtt());
+    await req;
+    worst.push(max);
+  }
+  c.close();
+  worst.sort((a, b) => a - b);
+  return { baseline: base[Math.floor(base.length / 2)]!, worst: worst[Math.floor(worst.length / 2)]! };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 export async function wsBench(opts: { quick: boolean }): Promise<string> {
   const scale = opts.quick ? 0.1 : 1;
+  const runs = opts.quick ? 1 : 3;
   const servers: Name[] = referenceBinary() ? ["tsnats", "nats-server"] : ["tsnats"];
   const rows: Record<string, Partial<Record<Name, number>>> = {};
   const put = (k: string, name: Name, v: number) => ((rows[k] ??= {})[name] = v);
-  const connzRows: (string | number)[][] = [["server", "connections", "query", "returned", "response", "median per request"]];
+  const cpuRows: (string | number)[][] = [["server", "scenario", "load generator CPU", "server CPU"]];
+  const cpu = (name: Name, scenario: string, ms: Array<{ client: number; server: number }>) =>
+    cpuRows.push([name, scenario, `${median(ms.map((m) => m.client)).toFixed(0)}%`, `${median(ms.map((m) => m.server)).toFixed(0)}%`]);
   const idleConns = opts.quick ? 2000 : 10_000;
 
+  // Both servers run at once and take turns, so drift in the machine's load hits both alike.
+  const started = await Promise.all(servers.map((n) => start(n)));
+  const byName = new Map(servers.map((n, i) => [n, started[i]!]));
+  try {
+    for (const size of [16, 1024]) {
+      const n = Math.round((size === 16 ? 1_000_000 : 200_000) * scale);
+      const got = new Map<Name, Array<{ r: number; client: number; server: number }>>(servers.map((x) => [x, []]));
+      // One short warm-up each (JIT, socket buffers), then `runs` alternating measured runs.
+      for (const name of servers) await wsPubSub(byName.get(name)!.ws, size, Math.round(n / 10));
+      for (let r = 0; r < runs; r++) {
+        for (const name of servers) {
+          const s = byName.get(name)!;
+          got.get(name)!.push(await withCpu(s.srv.proc.pid!, () => wsPubSub(s.ws, size, n)));
+        }
+      }
+      for (const name of servers) {
+        put(`pub/sub 1:1|${size}`, name, median(got.get(name)!.map((m) => m.r)));
+        cpu(name, `pub/sub ${size} B`, got.get(name)!);
+      }
+    }
+    for (const name of servers) {
+      const s = byName.get(name)!;
+      const m = await withCpu(s.srv.proc.pid!, () => wsRequestReply(s.ws, 16, Math.round(5000 * scale)));
+      cpu(name, "request/reply 16 B", [m]);
+      put("request/reply p50|16", name, m.r.p50);
+      put("request/reply p99|16", name, m.r.p99);
+    }
+  } finally {
+    for (const s of started) {
+      await s.srv.stop();
+      s.cleanup();
+    }
+  }
+
+  // /connz with many connections, one server at a time (each side needs a file descriptor per connection).
+  const queries = ["", "?limit=100&sort=msgs_from", `?limit=100&offset=${idleConns - 1000}`, `?limit=${idleConns}`, "?subs=detail&limit=1024"];
+  const connz = new Map<string, Partial<Record<Name, { ms: number; bytes: number; conns: number }>>>();
+  const stall = new Map<Name, { baseline: number; worst: number }>();
+  let opened = 0;
   for (const name of servers) {
     const s = await start(name);
     try {
-      for (const size of [16, 1024]) {
-        const n = Math.round((size === 16 ? 1_000_000 : 200_000) * scale);
-        put(`pub/sub 1:1|${size}`, name, await wsPubSub(s.ws, size, n));
-      }
-      const rr = await wsRequestReply(s.ws, 16, Math.round(5000 * scale));
-      put("request/reply p50|16", name, rr.p50);
-      put("request/reply p99|16", name, rr.p99);
-
       const idle = await idleConnections(s.srv.port, idleConns, 1);
+      opened = idle.opened;
       try {
-        for (const q of ["", "?limit=100&sort=msgs_from", `?limit=${idleConns}`, "?subs=detail&limit=1024"]) {
+        for (const q of queries) {
           const c = await connzCost(s.http, q, opts.quick ? 5 : 15);
-          connzRows.push([name, idle.opened, `/connz${q}`, c.conns, `${(c.bytes / 1024).toFixed(0)} KiB`, `${c.ms.toFixed(1)} ms`]);
+          connz.set(q, { ...connz.get(q), [name]: c });
         }
+        stall.set(name, await pingDuringConnz(s.srv.port, s.http, `?limit=${idleConns}`, opts.quick ? 3 : 9));
       } finally {
         idle.close();
       }
@@ -138,5 +226,20 @@ export async function wsBench(opts: { quick: boolean }): Promise<string> {
     const b = r["nats-server"];
     out.push([scenario!, `${size} B`, fmt(a), fmt(b), a !== undefined && b !== undefined ? (a / b).toFixed(2) : "-"]);
   }
-  return `WebSocket (msgs/s delivered; latency per round trip)\n${table(out)}\n\n/connz with idle connections open (1 subscription each)\n${table(connzRows)}\n`;
+  const connzRows: (string | number)[][] = [["query", "returned", "response", "tsnats", "nats-server", "ratio (time)"]];
+  for (const q of queries) {
+    const r = connz.get(q)!;
+    const a = r.tsnats;
+    const b = r["nats-server"];
+    connzRows.push([`/connz${q}`, a?.conns ?? "-", `${((a?.bytes ?? 0) / 1024).toFixed(0)} KiB`, a ? `${a.ms.toFixed(1)} ms` : "-", b ? `${b.ms.toFixed(1)} ms` : "-", a && b ? (a.ms / b.ms).toFixed(2) : "-"]);
+  }
+  const stallRows: (string | number)[][] = [["server", "PING round trip, idle", `worst PING round trip while /connz?limit=${idleConns} is answered`]];
+  for (const [name, v] of stall) stallRows.push([name, `${v.baseline.toFixed(2)} ms`, `${v.worst.toFixed(1)} ms`]);
+  const mode = opts.quick ? "quick: 1 run each" : `median of ${runs} alternating runs each, after a warm-up`;
+  return (
+    `WebSocket (msgs/s delivered, ${mode}; latency per round trip)\n${table(out)}\n\n` +
+    `CPU during each scenario (100% = one core; the machine has ${availableParallelism()})\n${table(cpuRows)}\n\n` +
+    `/connz with ${opened} connections open (1 subscription each), median per request\n${table(connzRows)}\n\n` +
+    `A NATS client's wait while /connz is built\n${table(stallRows)}\n`
+  );
 }

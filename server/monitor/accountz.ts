@@ -18,7 +18,7 @@ export function accountz(ctx: MonitorContext, q: Query): Record<string, unknown>
     out.accounts = [GLOBAL_ACCOUNT];
     return out;
   }
-  if (acc !== GLOBAL_ACCOUNT) throw new BadRequest(`Account ${acc} does not exist`);
+  if (acc !== GLOBAL_ACCOUNT) throw new BadRequest(`Account ${q.raw("acc")} does not exist`);
   const stats = sublistStats(ctx);
   out.account_detail = {
     account_name: GLOBAL_ACCOUNT,

@@ -10,7 +10,8 @@ import { BadRequest, type Query } from "./query.js";
 
 export const DEFAULT_CONN_LIST_SIZE = 1024;
 
-const SORTS = new Set(["", "cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to", "bytes_from", "last", "idle", "uptime", "stop", "reason"]);
+// nats-server 2.9's options, and "rtt" from 2.10 on.
+const SORTS = new Set(["", "cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to", "bytes_from", "last", "idle", "uptime", "stop", "reason", "rtt"]);
 
 type State = "open" | "closed" | "any";
 
@@ -29,7 +30,8 @@ export interface ConnzOptions {
 
 /** Decodes the query in nats-server's order, so the first bad parameter is the one reported. */
 export function connzOptions(q: Query): ConnzOptions {
-  const sort = q.get("sort");
+  // Compared with ASCII names and echoed as bytes in the error.
+  const sort = q.raw("sort");
   const auth = q.bool("auth");
   const { subs, detail } = q.subs();
   const offset = q.int("offset");
@@ -40,18 +42,35 @@ export function connzOptions(q: Query): ConnzOptions {
   if (st === "" || st === "open") state = "open";
   else if (st === "closed") state = "closed";
   else if (st === "any" || st === "all") state = "any";
-  else throw new BadRequest(`Error decoding state for ${q.get("state")}`);
+  else throw new BadRequest(`Error decoding state for ${q.raw("state")}`);
   return { sort, auth, subs, subsDetail: detail, offset, limit, cid, state, user: q.get("user"), account: q.get("acc") };
 }
 
 /** A connection, open or closed, reduced to what sorting and paging need. */
-interface Entry {
+export interface Entry {
   cid: number;
   open: Client | null;
   closed: ClosedConnection | null;
 }
 
+/** A /connz answer before its records are built: the envelope, the page, and how to build one. */
+export interface ConnzPage {
+  head: Record<string, unknown>;
+  page: Entry[];
+  build(e: Entry): Record<string, unknown>;
+}
+
+/** The whole /connz document. */
 export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unknown> {
+  const p = connzPage(ctx, o);
+  return { ...p.head, connections: p.page.map(p.build) };
+}
+
+/**
+ * Selects, sorts and pages the connections; the records are built by the caller (all at once, or
+ * a few hundred per event-loop turn for a large page, so other clients are not kept waiting).
+ */
+export function connzPage(ctx: MonitorContext, o: ConnzOptions): ConnzPage {
   const s = ctx.server;
   const sort = o.sort === "" ? "cid" : o.sort;
   if (!SORTS.has(sort)) throw new BadRequest(`invalid sorting option: ${o.sort}`);
@@ -60,13 +79,18 @@ export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unkn
   const offset = Math.max(0, o.offset);
   const limit = o.cid > 0 ? 1 : o.limit <= 0 ? DEFAULT_CONN_LIST_SIZE : o.limit;
   const now = nowMs();
-  const out: Record<string, unknown> = { server_id: s.serverId, now: goTime(now), num_connections: 0, total: 0, offset, limit, connections: [] };
+  const out: Record<string, unknown> = { server_id: s.serverId, now: goTime(now), num_connections: 0, total: 0, offset, limit };
+  const build = (e: Entry) => (e.open ? openInfo(e.open, now, o) : closedInfo(e.closed!, o));
+  const result = (page: Entry[]): ConnzPage => {
+    out.num_connections = page.length;
+    return { head: out, page, build };
+  };
 
   // Only the global account exists; any other filter matches nothing.
   const foreignAccount = o.account !== "" && o.account !== "$G";
   const closedList = o.state === "open" || foreignAccount ? [] : s.closedConns.list();
   out.total = (o.state === "closed" ? 0 : foreignAccount ? 0 : s.clients.size) + closedList.length;
-  if (foreignAccount) return out;
+  if (foreignAccount) return result([]);
 
   let entries: Entry[];
   if (o.cid > 0) {
@@ -79,31 +103,27 @@ export function connz(ctx: MonitorContext, o: ConnzOptions): Record<string, unkn
     }
   } else if (o.state === "open" && (sort === "cid" || sort === "start") && o.user === "") {
     // The client map is in connection order, which is cid order: page without sorting.
-    const page: Record<string, unknown>[] = [];
+    const page: Entry[] = [];
     let i = 0;
     for (const c of s.clients.values()) {
       if (i++ < offset) continue;
       if (page.length >= limit) break;
-      page.push(openInfo(c, now, o));
+      page.push({ cid: c.cid, open: c, closed: null });
     }
-    out.num_connections = page.length;
-    out.connections = page;
-    return out;
+    return result(page);
   } else {
     entries = [];
     if (o.state !== "closed") for (const c of s.clients.values()) if (o.user === "" || c.user === o.user) entries.push({ cid: c.cid, open: c, closed: null });
     for (const cc of closedList) if (o.user === "" || cc.user === o.user) entries.push({ cid: cc.cid, open: null, closed: cc });
   }
 
-  sortEntries(entries, sort, now);
-  const page = entries.slice(Math.min(offset, entries.length), Math.min(offset + limit, entries.length));
-  out.connections = page.map((e) => (e.open ? openInfo(e.open, now, o) : closedInfo(e.closed!, o)));
-  out.num_connections = page.length;
-  return out;
+  return result(sortedPage(entries, sort, now, offset, limit));
 }
 
-function sortEntries(entries: Entry[], sort: string, now: number): void {
-  // Everything but cid, start, reason and uptime sorts descending, as nats-server does.
+/** The page [offset, offset+limit) of the entries in sort order. */
+function sortedPage(entries: Entry[], sort: string, now: number, offset: number, limit: number): Entry[] {
+  // Everything but cid, start, reason and uptime sorts descending, as nats-server does; ties go
+  // by cid so that paging through equal keys neither skips nor repeats a connection.
   let key: (e: Entry) => number | string;
   let desc = true;
   switch (sort) {
@@ -134,7 +154,11 @@ function sortEntries(entries: Entry[], sort: string, now: number): void {
       key = (e) => (e.open ? e.open.lastActivity : e.closed!.lastActivity);
       break;
     case "idle":
-      key = (e) => (e.open ? now - e.open.lastActivity : e.closed!.stop - e.closed!.lastActivity);
+      // Measured to now for closed connections too, as nats-server's SortByIdle.
+      key = (e) => now - (e.open ? e.open.lastActivity : e.closed!.lastActivity);
+      break;
+    case "rtt":
+      key = (e) => (e.open ? e.open.rttMs : e.closed!.rttMs);
       break;
     case "uptime":
       key = (e) => (e.open ? now - e.open.start : e.closed!.stop - e.closed!.start);
@@ -147,14 +171,26 @@ function sortEntries(entries: Entry[], sort: string, now: number): void {
       key = (e) => (e.closed ? e.closed.reason : "");
       desc = false;
   }
-  const keys = new Map<Entry, number | string>();
-  for (const e of entries) keys.set(e, key(e));
-  entries.sort((a, b) => {
-    const ka = keys.get(a)!;
-    const kb = keys.get(b)!;
-    if (ka !== kb) return (ka < kb ? -1 : 1) * (desc ? -1 : 1);
-    return a.cid - b.cid;
+  // Keys computed once, and an index array sorted: no per-comparison lookups or object moves.
+  const n = entries.length;
+  const keys = new Array<number | string>(n);
+  const cids = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    keys[i] = key(entries[i]!);
+    cids[i] = entries[i]!.cid;
+  }
+  const dir = desc ? -1 : 1;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => {
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    if (ka !== kb) return ka < kb ? -dir : dir;
+    return cids[a]! - cids[b]!;
   });
+  const page: Entry[] = [];
+  for (let i = Math.min(offset, n); i < Math.min(offset + limit, n); i++) page.push(entries[order[i]!]!);
+  return page;
 }
 
 /** Go's RTT rendering: microsecond resolution below a millisecond, as client.getRTT truncates. */

@@ -8,9 +8,10 @@ import type { Server } from "../server.js";
 import { type MonitorContext, countRequest } from "./context.js";
 import { goJson } from "./gofmt.js";
 import { BadRequest, Query } from "./query.js";
+import { muxPrecheck } from "./paths.js";
 import { ProcessStats } from "./process.js";
 import { varz } from "./varz.js";
-import { connz, connzOptions } from "./connz.js";
+import { connzOptions, connzPage } from "./connz.js";
 import { subsz } from "./subsz.js";
 import { leafz, routez, routezOptions } from "./routez.js";
 import { accountz } from "./accountz.js";
@@ -19,10 +20,19 @@ import { jsz, jszOptions } from "./jsz.js";
 import { metrics } from "./metrics.js";
 import { dashboardHtml } from "./dashboard/page.js";
 
+/** Records built per event-loop turn when a list is streamed. */
+const STREAM_BATCH = 250;
+
 interface Reply {
   status: string;
   contentType: string;
+  /** Text, or with `binary` bytes as a binary string (errors echo the request's raw bytes). */
   body: string;
+  binary?: boolean;
+  location?: string;
+  close?: boolean;
+  /** A body too large to build in one turn: its pieces, built one per turn (see jsonStream). */
+  chunks?: Iterator<string>;
 }
 
 type Handler = (ctx: MonitorContext, q: Query) => Reply;
@@ -40,6 +50,27 @@ function json(q: Query, v: unknown, indent = true): Reply {
 }
 
 /**
+ * The JSON of `head` with `list` as its last field (what json() would produce, byte for byte),
+ * with the list's items built STREAM_BATCH at a time as the pieces are pulled.
+ */
+export function jsonStream<T>(q: Query, head: Record<string, unknown>, field: string, list: T[], build: (x: T) => unknown): Reply {
+  const cb = q.get("callback");
+  if (cb !== "" && !/^[A-Za-z_$][\w$.]{0,127}$/.test(cb)) throw new BadRequest("invalid callback name");
+  // MarshalIndent nests the list two levels deep: its items start four spaces in.
+  const whole = goJson({ ...head, [field]: null });
+  const open = whole.slice(0, whole.length - "null\n}".length) + "[\n";
+  function* pieces(): Generator<string> {
+    yield (cb !== "" ? `${cb}(` : "") + open;
+    for (let i = 0; i < list.length; i += STREAM_BATCH) {
+      const part = list.slice(i, i + STREAM_BATCH).map((x) => goJson(build(x)).replace(/^/gm, "    "));
+      yield part.join(",\n") + (i + STREAM_BATCH < list.length ? ",\n" : "");
+    }
+    yield "\n  ]\n}" + (cb !== "" ? ")" : "");
+  }
+  return { status: "200 OK", contentType: cb !== "" ? "application/javascript" : JSON_TYPE, body: "", chunks: pieces() };
+}
+
+/**
  * Each route counts itself in http_req_stats where nats-server does: most on arrival, /connz and
  * /routez only once their parameters decoded.
  */
@@ -51,7 +82,9 @@ const ROUTES = new Map<string, Handler>(Object.entries({
   "/connz": (ctx, q) => {
     const o = connzOptions(q);
     countRequest(ctx, "/connz");
-    return json(q, connz(ctx, o));
+    const p = connzPage(ctx, o);
+    if (p.page.length <= STREAM_BATCH) return json(q, { ...p.head, connections: p.page.map(p.build) });
+    return jsonStream(q, p.head, "connections", p.page, p.build);
   },
   "/routez": (ctx, q) => {
     const o = routezOptions(q);
@@ -128,22 +161,54 @@ export class MonitorHttp {
   private handle(res: HttpResponse, req: HttpRequest): void {
     let reply: Reply;
     try {
-      reply = this.route(req.getUrl(), req.getQuery() ?? "");
+      reply = this.route(req.getMethod(), req.getUrl(), req.getQuery() ?? "");
     } catch (e) {
-      if (e instanceof BadRequest) reply = { status: "400 Bad Request", contentType: TEXT_TYPE, body: e.message };
+      if (e instanceof BadRequest) reply = { status: "400 Bad Request", contentType: TEXT_TYPE, body: e.message, binary: true };
       else {
         this.server.log.error(`monitoring: error handling ${req.getUrl()}: ${(e as Error).stack ?? e}`);
         reply = { status: "500 Internal Server Error", contentType: TEXT_TYPE, body: "Internal Server Error\n" };
       }
     }
+    if (reply.chunks) return this.stream(res, reply, reply.chunks);
     res.cork(() => {
-      res.writeStatus(reply.status).writeHeader("Content-Type", reply.contentType);
+      res.writeStatus(reply.status);
+      if (reply.contentType) res.writeHeader("Content-Type", reply.contentType);
+      if (reply.location !== undefined) res.writeHeader("Location", reply.location);
       if (reply.status.startsWith("404")) res.writeHeader("X-Content-Type-Options", "nosniff");
-      res.end(reply.body);
+      res.end(reply.binary ? Buffer.from(reply.body, "latin1") : reply.body, reply.close === true);
     });
   }
 
-  private route(path: string, rawQuery: string): Reply {
+  /** Writes one piece per event-loop turn until the body is complete or the client went away. */
+  private stream(res: HttpResponse, reply: Reply, chunks: Iterator<string>): void {
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    const step = (first: boolean) => {
+      if (aborted) return;
+      let next: IteratorResult<string>;
+      try {
+        next = chunks.next();
+      } catch (e) {
+        this.server.log.error(`monitoring: error streaming a response: ${(e as Error).stack ?? e}`);
+        res.close();
+        return;
+      }
+      res.cork(() => {
+        if (first) res.writeStatus(reply.status).writeHeader("Content-Type", reply.contentType);
+        if (next.done) res.end();
+        else res.write(next.value);
+      });
+      if (!next.done) setImmediate(step, false);
+    };
+    step(true);
+  }
+
+  private route(method: string, rawPath: string, rawQuery: string): Reply {
+    // Go's server decodes the path (a bad escape is a 400 before any handler), and its ServeMux
+    // redirects a path that is not clean to the clean one.
+    const pre = muxPrecheck(method, rawPath, rawQuery);
+    if ("answer" in pre) return pre.answer;
+    const path = pre.path;
     const q = new Query(rawQuery);
     if (path === this.base || path === `${this.base}/`) {
       countRequest(this.ctx, "/");

@@ -29,8 +29,9 @@ export interface JetStreamConfigReport {
   max_storage: number;
   store_dir?: string;
   domain?: string;
-  /** Not in nats-server 2.9's JSON; tsnats reports it so operators see the durability setting. */
-  sync_interval?: string;
+  /** From nats-server 2.10 on: the sync policy (fsync on every commit, or every sync_interval ns). */
+  sync_always?: boolean;
+  sync_interval?: number;
 }
 
 export interface JetStreamApiStats {
@@ -157,11 +158,16 @@ export function jszDefaults(): JszOptions {
   return { account: "", accounts: false, streams: false, consumers: false, config: false, leaderOnly: false, offset: 0, limit: 1024 };
 }
 
-/** The JetStream extension, if it is registered and speaks the monitor interface. */
+/**
+ * JetStream's monitor view: the "jetstream-monitor" extension registered beside JetStream, or a
+ * "jetstream" extension that speaks the interface itself (test stand-ins).
+ */
 export function findJetStream(server: Server): JetStreamMonitor | null {
-  const ext = server.extension<ServerExtension & Partial<JetStreamMonitor>>("jetstream");
-  if (!ext || typeof ext.jsz !== "function" || typeof ext.varz !== "function") return null;
-  return ext as unknown as JetStreamMonitor;
+  for (const name of ["jetstream-monitor", "jetstream"]) {
+    const ext = server.extension<ServerExtension & Partial<JetStreamMonitor>>(name);
+    if (ext && typeof ext.jsz === "function" && typeof ext.varz === "function") return ext as unknown as JetStreamMonitor;
+  }
+  return null;
 }
 
 /** nats-server's /jsz body when JetStream is not running. */

@@ -32,7 +32,7 @@ export function subsz(ctx: MonitorContext, q: Query): Record<string, unknown> {
   const limit = limitRaw <= 0 ? DEFAULT_SUB_LIST_SIZE : limitRaw;
   const test = q.get("test");
   const acc = q.get("acc");
-  if (test !== "" && !isValidLiteralSubject(test)) throw new BadRequest(`invalid test subject, must be valid publish subject: ${test}`);
+  if (test !== "" && !isValidLiteralSubject(test)) throw new BadRequest(`invalid test subject, must be valid publish subject: ${q.raw("test")}`);
   // Only the global account exists; another account has nothing to report.
   const foreign = acc !== "" && acc !== "$G";
   const stats = foreign ? zeroStats() : sublistStats(ctx);

@@ -59,16 +59,22 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
   v.routes = 0;
   v.remotes = 0;
   v.leafnodes = 0;
+  // 2.9 has in/out totals; 2.10+ also reports the clients' share, which without routes is all of it.
   v.in_msgs = s.stats.inMsgs;
+  v.in_client_msgs = s.stats.inMsgs;
   v.out_msgs = s.stats.outMsgs;
+  v.out_client_msgs = s.stats.outMsgs;
   v.in_bytes = s.stats.inBytes;
+  v.in_client_bytes = s.stats.inBytes;
   v.out_bytes = s.stats.outBytes;
+  v.out_client_bytes = s.stats.outBytes;
   v.slow_consumers = s.stats.slowConsumers;
   v.subscriptions = s.sublist.size;
   v.http_req_stats = Object.fromEntries([...ctx.reqStats.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   v.config_load_time = goTime(s.configLoadTime);
   if (o.serverTags && o.serverTags.length > 0) v.tags = o.serverTags;
   if (o.systemAccount) v.system_account = o.systemAccount;
+  v.slow_consumer_stats = { clients: s.stats.slowConsumers, routes: 0, gateways: 0, leafs: 0 };
   return v;
 }
 

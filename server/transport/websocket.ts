@@ -7,12 +7,22 @@
 // message above maxPayloadLength (nats-server streams frames), and answers frame-level protocol
 // errors by dropping the TCP connection without a 1002 close frame (nats-server's is best effort).
 // uWS does not expose the peer's port, so ws clients report port 0 in /connz.
+// handshake_timeout: uWS gives no hook on a socket before its HTTP request is complete, so the
+// bound on an unfinished upgrade is uWS's own fixed HTTP timeout (about 10 s, slow-drip requests
+// included), not the configured value; start-up says so when a different value is configured.
+// Requests uWS cannot parse (no Host, garbage, absolute-form targets) get no 400 as from
+// nats-server: uWS drops them at that timeout, or at once when a header block is too large.
 
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type WebSocket, type us_listen_socket, type us_socket_context_t } from "uWebSockets.js";
 import type { Server, ServerExtension } from "../server.js";
 import type { ClientTransport, TransportSink } from "./transport.js";
 import { advertiseHost, hostPort } from "../server.js";
+import { DEFAULT_WS_HANDSHAKE_TIMEOUT_MS } from "../config/options.js";
+import { muxPrecheck, type MuxAnswer } from "../monitor/paths.js";
 import { STATUS_TEXT, checkOrigin, checkUpgrade, forwardedFor, normalizeWsAddress, offersDeflate, originPolicy, type HandshakeError, type OriginPolicy } from "./ws_handshake.js";
+
+/** uWebSockets.js closes an HTTP connection idle this long (HTTP_IDLE_TIMEOUT_S, not configurable). */
+export const UWS_HTTP_TIMEOUT_S = 10;
 
 /** nats-server does not compress small buffers (wsCompressThreshold). */
 const COMPRESS_THRESHOLD = 64;
@@ -188,6 +198,8 @@ export class WebSocketListener implements ServerExtension {
     // Requests that are not upgrades get nats-server's answers.
     app.any("/*", (res, req) => {
       const method = req.getMethod();
+      const pre = muxPrecheck(method, req.getUrl(), req.getQuery() ?? "");
+      if ("answer" in pre) return this.answer(res, pre.answer);
       const err: HandshakeError = method.toUpperCase() !== "GET" ? { status: 405, reason: "request method must be GET" } : { status: 400, reason: "invalid value for header 'Upgrade'" };
       this.refuse(res, Buffer.from(res.getRemoteAddressAsText()).toString(), err);
     });
@@ -205,6 +217,9 @@ export class WebSocketListener implements ServerExtension {
     this.app = app;
     server.log.info(`Listening for websocket clients on ws://${hostPort(o.host, this.port)}`);
     if (o.noTls) server.log.warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+    if (o.handshakeTimeoutMs !== DEFAULT_WS_HANDSHAKE_TIMEOUT_MS) {
+      server.log.warn(`websocket handshake_timeout ${o.handshakeTimeoutMs / 1000}s is not applied: unfinished handshakes end at uWebSockets.js's fixed ${UWS_HTTP_TIMEOUT_S}s HTTP timeout`);
+    }
   }
 
   ports(): Record<string, string[]> {
@@ -224,6 +239,9 @@ export class WebSocketListener implements ServerExtension {
       res.close();
       return;
     }
+    // Go's server and mux answer some requests before nats-server's upgrade handler runs.
+    const pre = muxPrecheck(req.getMethod(), req.getUrl(), req.getQuery() ?? "");
+    if ("answer" in pre) return this.answer(res, pre.answer);
     const host = req.getHeader("host");
     const err = checkUpgrade({
       method: req.getMethod(),
@@ -249,10 +267,20 @@ export class WebSocketListener implements ServerExtension {
     res.upgrade<WsUserData>(
       { ip, transport: null },
       req.getHeader("sec-websocket-key"),
-      req.getHeader("sec-websocket-protocol"),
+      // nats-server selects no subprotocol whatever the client offers (only MQTT would get one).
+      "",
       this.opts.compression && offersDeflate(extensions) ? extensions : "",
       context,
     );
+  }
+
+  private answer(res: HttpResponse, a: MuxAnswer): void {
+    res.cork(() => {
+      res.writeStatus(a.status);
+      if (a.contentType) res.writeHeader("Content-Type", a.contentType);
+      if (a.location !== undefined) res.writeHeader("Location", a.location);
+      res.end(a.body, a.close === true);
+    });
   }
 
   private refuse(res: HttpResponse, peer: string, err: HandshakeError): void {

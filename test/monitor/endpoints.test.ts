@@ -113,6 +113,10 @@ describe("monitoring endpoints", () => {
     assert.equal(to.connections[0].cid, subCid);
     const subs = await m.json("/connz?sort=subs");
     assert.equal(subs.connections[0].cid, subCid);
+    // rtt is newer nats-server's (2.10) sort: highest round trip first.
+    const byRtt = await m.json("/connz?sort=rtt");
+    const rtts = [subCid, pubCid].map((cid) => m.server.clients.get(cid)!.rttMs);
+    assert.equal(byRtt.connections[0].cid, rtts[0]! >= rtts[1]! ? subCid : pubCid);
     const page = await m.json("/connz?limit=1&offset=1");
     assert.equal(page.num_connections, 1);
     assert.equal(page.total, 2);

@@ -1,10 +1,9 @@
-// Monitor test helpers: an in-process server with a random monitoring port (and optional extra
-// extensions registered before start, such as the stand-in JetStream), and a small HTTP getter.
-import { Server, type ServerExtension } from "../../server/server.js";
+// Monitor test helpers: an in-process server with a random monitoring port, JetStream options, and a
+// small HTTP getter.
+import { Server } from "../../server/server.js";
 import { defaultOptions, type ServerOptions } from "../../server/config/options.js";
 import { createLogger, silentLogger } from "../../server/logger.js";
 import { installExtensions } from "../../server/extensions.js";
-import { Monitor } from "../../server/monitor/monitor.js";
 
 export interface Monitored {
   server: Server;
@@ -22,22 +21,22 @@ export interface HttpResult {
   body: string;
 }
 
+/** Options for JetStream in `dir` with fixed limits (64 MiB memory, 1 GiB file), syncing every commit. */
+export function jsOptions(dir: string): Pick<ServerOptions, "jetstream"> {
+  return { jetstream: { enabled: true, storeDir: dir, maxMemoryStore: 64 * 1024 * 1024, maxFileStore: 1024 * 1024 * 1024, syncInterval: "always" } };
+}
+
 export async function getHttp(base: string, path: string): Promise<HttpResult> {
   const r = await fetch(base + path);
   return { status: r.status, type: r.headers.get("content-type") ?? "", body: await r.text() };
 }
 
-/**
- * With `extensions`, those are registered first and installExtensions is not run for JetStream:
- * a stand-in registered as "jetstream" is the only one, even with `jetstream` in the options.
- */
-export async function startMonitored(overrides: Partial<ServerOptions> = {}, extensions: ServerExtension[] = []): Promise<Monitored> {
+/** An in-process server with what the options configure (JetStream, websocket) and monitoring. */
+export async function startMonitored(overrides: Partial<ServerOptions> = {}): Promise<Monitored> {
   const opts: ServerOptions = { ...defaultOptions(), host: "127.0.0.1", port: -1, http: { host: "127.0.0.1", port: -1, basePath: "/" }, ...overrides };
   const log = process.env.TSNATS_TEST_LOG ? createLogger({ debug: true, trace: false, logtime: true, logJson: false }) : silentLogger();
   const server = new Server(opts, log);
-  for (const e of extensions) server.use(e);
-  if (extensions.some((e) => e.name === "jetstream")) server.use(new Monitor());
-  else installExtensions(server, opts, log);
+  installExtensions(server, opts, log);
   await server.start();
   const httpUrl = server.portsReport().monitoring![0]!;
   const get = (path: string) => getHttp(httpUrl, path);

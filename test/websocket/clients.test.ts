@@ -1,5 +1,6 @@
 // Real clients over WebSocket: nats.js's wsconnect for pub/sub, queues, headers, request/reply,
-// a TCP and a WebSocket client talking to each other, and JetStream through the ws listener.
+// a TCP and a WebSocket client talking to each other, and JetStream (publish, consume, ack, KV)
+// through the ws listener, mixed with TCP clients.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -7,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { wsconnect, headers, type NatsConnection, type Msg } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { installWebSocketGlobal, startWsServer, type WsTestServer } from "./helpers.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -163,5 +165,64 @@ describe("JetStream over websocket", () => {
     assert.equal(si.state.messages, 5);
     const m = await jsm.streams.getMessage("WSORDERS", { seq: 3 });
     assert.equal(m?.string(), "order 3");
+  });
+
+  test("a durable pull consumer over websocket: consume, ack, and the ack floor moves", async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "WSWORK", subjects: ["wswork.>"] });
+    await jsm.consumers.add("WSWORK", { durable_name: "worker", ack_policy: AckPolicy.Explicit });
+    const js = jetstream(nc);
+    for (let i = 1; i <= 20; i++) await js.publish(`wswork.${i % 3}`, `job ${i}`);
+    const c = await js.consumers.get("WSWORK", "worker");
+    const got: string[] = [];
+    const it = await c.consume({ max_messages: 7 });
+    for await (const msg of it) {
+      got.push(msg.string());
+      assert.equal(msg.info.stream, "WSWORK");
+      assert.equal(msg.seq, got.length);
+      await msg.ackAck();
+      if (got.length === 20) break;
+    }
+    await it.close();
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `job ${i + 1}`));
+    const info = await jsm.consumers.info("WSWORK", "worker");
+    assert.equal(info.num_pending, 0);
+    assert.equal(info.num_ack_pending, 0);
+    assert.equal(info.ack_floor.stream_seq, 20);
+  });
+
+  test("a TCP publisher's JetStream messages reach a websocket consumer (and the reverse)", async () => {
+    const tcp = await connect({ servers: srv.url, name: "tcp-js" });
+    try {
+      const jsm = await jetstreamManager(tcp);
+      await jsm.streams.add({ name: "MIXED", subjects: ["mixed.js.>"] });
+      await jetstream(tcp).publish("mixed.js.from-tcp", "t");
+      await jetstream(nc).publish("mixed.js.from-ws", "w");
+      const wsSide = await jetstream(nc).consumers.get("MIXED");
+      const a = await wsSide.next({ expires: 5000 });
+      const b = await wsSide.next({ expires: 5000 });
+      assert.deepEqual([a?.subject, b?.subject], ["mixed.js.from-tcp", "mixed.js.from-ws"]);
+      const tcpSide = await jetstream(tcp).consumers.get("MIXED");
+      assert.equal((await tcpSide.next({ expires: 5000 }))?.string(), "t");
+    } finally {
+      await tcp.close();
+    }
+  });
+
+  test("key-value over websocket, with a watcher", async () => {
+    const kv = await new Kvm(nc).create("wsconfig");
+    const seen: string[] = [];
+    const w = await kv.watch({ key: "feature.>" });
+    const watching = (async () => {
+      for await (const e of w) {
+        seen.push(`${e.key}=${e.string()}`);
+        if (seen.length === 2) break;
+      }
+    })();
+    await kv.put("feature.dark", "on");
+    await kv.put("feature.dark", "off");
+    await watching;
+    assert.deepEqual(seen, ["feature.dark=on", "feature.dark=off"]);
+    assert.equal((await kv.get("feature.dark"))?.string(), "off");
   });
 });

@@ -5,7 +5,7 @@
 // keeps serving everyone else.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { constants as zlib, inflateRawSync } from "node:zlib";
+import { constants as zlib, deflateRawSync, inflateRawSync } from "node:zlib";
 import { RawWs, startWsServer, type WsTestServer } from "./helpers.js";
 import { referenceServer, spawnServer, type ChildServer } from "../helpers/server.js";
 import { RawConn } from "../helpers/raw.js";
@@ -100,6 +100,21 @@ describe("websocket errors", () => {
     ws.send({ op: 0, fin: false, payload: "l" });
     ws.send({ op: 0, payload: "lo\r\nPING\r\n" });
     await ws.expect("MSG frag 9 5\r\nhello\r\n");
+    ws.destroy();
+  });
+
+  both("a PUB whose control line is too long gets -ERR and a 1008 close frame", async (t) => {
+    const ws = await connected(t.wsPort);
+    ws.sendProto(`PUB ${"s".repeat(5000)} 1\r\n`);
+    await ws.expect("-ERR 'maximum control line exceeded'\r\n");
+    await ws.expectClosed();
+    assert.deepEqual(ws.closeFrame, { code: 1008, reason: "Maximum Control Line Exceeded" });
+  });
+
+  both("an offered subprotocol is not selected", async (t) => {
+    const ws = await RawWs.open(t.wsPort, { "Sec-WebSocket-Protocol": "nats, mqtt" });
+    assert.equal(ws.status, 101);
+    assert.doesNotMatch(ws.response, /Sec-WebSocket-Protocol/i);
     ws.destroy();
   });
 
@@ -364,6 +379,57 @@ describe("websocket limits and policies (tsnats)", () => {
       ws.destroy();
     } finally {
       await srv.stop();
+    }
+  });
+});
+
+describe("permessage-deflate, tsnats beside nats-server", { skip: REF ? false : "nats-server is not installed" }, () => {
+  let tsc: WsTestServer;
+  let refc: ChildServer;
+  const ports: Record<string, number> = {};
+  before(async () => {
+    tsc = await startWsServer({}, { compression: true });
+    refc = await spawnServer('listen: 127.0.0.1:-1\nwebsocket { listen: "127.0.0.1:-1", no_tls: true, compression: true }\n', { bin: REF! });
+    ports.tsnats = tsc.wsPort;
+    ports["nats-server"] = Number(new URL(refc.ports.websocket![0]!).port);
+  });
+  after(async () => {
+    await tsc.stop();
+    refc.cleanup();
+  });
+
+  const params = (response: string) => {
+    const h = /Sec-WebSocket-Extensions: *([^\r]*)/i.exec(response)?.[1];
+    return h === undefined ? null : h.split(";").map((x) => x.trim()).sort();
+  };
+
+  test("the same extension answer for each offer (parameter order aside)", async () => {
+    const offers = ["permessage-deflate", "permessage-deflate; client_max_window_bits", "permessage-deflate; server_max_window_bits=10", "x-webkit-deflate-frame", ""];
+    for (const ext of offers) {
+      const got: Record<string, unknown> = {};
+      for (const [name, port] of Object.entries(ports)) {
+        const ws = await RawWs.open(port, ext ? { "Sec-WebSocket-Extensions": ext } : {});
+        assert.equal(ws.status, 101, `${name} ${ext}`);
+        got[name] = params(ws.response);
+        ws.destroy();
+      }
+      assert.deepEqual(got.tsnats, got["nats-server"], ext);
+    }
+  });
+
+  test("a compressed PUB is inflated, and the MSG comes back compressed, from both", async () => {
+    for (const [name, port] of Object.entries(ports)) {
+      const ws = await RawWs.open(port, { "Sec-WebSocket-Extensions": "permessage-deflate" });
+      await waitFor(`${name}: INFO`, () => ws.frames.length > 0);
+      const body = "squeeze me ".repeat(40);
+      const proto = `CONNECT {"verbose":false}\r\nSUB z 1\r\nPUB z ${body.length}\r\n${body}\r\n`;
+      const deflated = deflateRawSync(Buffer.from(proto), { finishFlush: zlib.Z_SYNC_FLUSH });
+      ws.send({ op: 2, rsv1: true, payload: deflated.subarray(0, deflated.length - 4) });
+      const inflated = () =>
+        ws.frames.map((f) => (f.rsv1 ? inflateRawSync(Buffer.concat([f.payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.Z_SYNC_FLUSH }).toString("latin1") : f.payload.toString("latin1"))).join("");
+      await waitFor(`${name}: the MSG`, () => inflated().includes(`MSG z 1 ${body.length}\r\n${body}\r\n`));
+      assert.ok(ws.frames.some((f) => f.rsv1), `${name} compressed something`);
+      ws.destroy();
     }
   });
 });

@@ -10,9 +10,10 @@ const STYLE = `
 :root { --bg:#0f1419; --panel:#171d24; --line:#2a323c; --text:#d8dee6; --dim:#8a96a3; --in:#4fb3ff; --out:#7ddc7a; --warn:#f0b35a; --bad:#ef6b6b; }
 * { box-sizing: border-box; }
 body { margin:0; font: 14px/1.4 ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background:var(--bg); color:var(--text); }
-header { display:flex; align-items:baseline; gap:16px; padding:14px 24px; border-bottom:1px solid var(--line); }
+header { display:flex; flex-wrap:wrap; align-items:baseline; gap:6px 16px; padding:14px 24px; border-bottom:1px solid var(--line); }
 header h1 { font-size:18px; margin:0; }
 header .dim, .dim { color:var(--dim); }
+.mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12px; }
 #status { margin-left:auto; }
 #status.ok::before, #status.down::before { content:"\\25CF "; }
 #status.ok::before { color:var(--out); } #status.down::before { color:var(--bad); }
@@ -20,10 +21,11 @@ main { padding:16px 24px 40px; display:grid; gap:16px; grid-template-columns: re
 section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 16px; min-width:0; }
 section.wide { grid-column: 1 / -1; }
 h2 { font-size:14px; margin:0 0 10px; color:var(--dim); font-weight:600; text-transform:uppercase; letter-spacing:.04em; }
-.cards { display:grid; grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); gap:10px; }
+.cards { display:grid; grid-template-columns: repeat(auto-fit, minmax(104px, 1fr)); gap:10px; }
 .card { border:1px solid var(--line); border-radius:6px; padding:8px 10px; }
-.card .v { font-size:20px; font-variant-numeric: tabular-nums; }
+.card .v { font-size:18px; font-variant-numeric: tabular-nums; white-space:nowrap; }
 .card .k { color:var(--dim); font-size:12px; }
+#listeners { flex-basis:100%; order:10; font-size:12px; }
 canvas { width:100%; height:240px; display:block; }
 .legend { display:flex; gap:16px; font-size:12px; color:var(--dim); margin-top:6px; }
 .legend b.in { color:var(--in); } .legend b.out { color:var(--out); }
@@ -51,7 +53,9 @@ export function dashboardHtml(base: string): string {
 <body>
 <header>
   <h1 id="server-name">tsnats</h1>
+  <span class="dim mono" id="server-id"></span>
   <span class="dim">v${VERSION} &middot; up <span id="uptime">-</span></span>
+  <span class="dim" id="listeners"></span>
   <span id="status" class="down">connecting</span>
 </header>
 <main>
@@ -72,13 +76,13 @@ export function dashboardHtml(base: string): string {
   <section class="wide">
     <h2>Message rate</h2>
     <canvas id="rate-chart" data-samples="0" data-peak-in="0" data-peak-out="0"></canvas>
-    <div class="legend"><span><b class="in">&#9632;</b> in msgs/s <span id="legend-in">0</span></span><span><b class="out">&#9632;</b> out msgs/s <span id="legend-out">0</span></span><span>last 2 minutes, one sample a second</span></div>
+    <div class="legend"><span><b class="in">&#9632;</b> in msgs/s <span id="legend-in">0</span></span><span><b class="out">&#9632;</b> out msgs/s <span id="legend-out">0</span></span><span id="chart-span">one sample a second, from /varz</span></div>
   </section>
-  <section>
+  <section class="wide">
     <h2>Connections <span class="dim" id="conn-count"></span></h2>
-    <div class="scroll"><table id="connections"><thead><tr><th class="n">cid</th><th>name</th><th>type</th><th>address</th><th class="n">subs</th><th class="n">msgs in</th><th class="n">msgs out</th><th class="n">pending</th><th>rtt</th><th>uptime</th></tr></thead><tbody></tbody></table></div>
+    <div class="scroll"><table id="connections"><thead><tr><th class="n">cid</th><th>name</th><th>type</th><th>address</th><th class="n">subs</th><th class="n">msgs in</th><th class="n">msgs out</th><th class="n">bytes in</th><th class="n">bytes out</th><th class="n">pending</th><th>rtt</th><th>uptime</th></tr></thead><tbody></tbody></table></div>
   </section>
-  <section>
+  <section class="wide">
     <h2>Subscriptions <span class="dim" id="subs-summary"></span></h2>
     <div class="scroll"><table id="subscriptions"><thead><tr><th>subject</th><th>queue</th><th class="n">cid</th><th class="n">msgs</th></tr></thead><tbody></tbody></table></div>
   </section>

@@ -6,7 +6,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 "use strict";
 const HISTORY = 120;
 const samples = [];   // raw /varz counters: { t, inMsgs, outMsgs, inBytes, outBytes }
-const rates = [];     // per-second rates between consecutive samples: { t, inMsgs, outMsgs, inBytes, outBytes }
+const rates = [];     // per-second rates between consecutive samples: { t, dt, inMsgs, outMsgs, inBytes, outBytes }
 const $ = (id) => document.getElementById(id);
 
 function fmtInt(n) { return Math.round(n).toLocaleString("en-US"); }
@@ -31,7 +31,11 @@ function setStatus(ok, text) {
 }
 
 function onVarz(v) {
-  $("server-name").textContent = v.server_name;
+  // An unnamed server is known by its id: show the product name and the id beside it.
+  $("server-name").textContent = v.server_name === v.server_id ? "tsnats" : v.server_name;
+  $("server-id").textContent = v.server_id;
+  $("server-id").title = "server id";
+  $("listeners").textContent = listeners(v);
   $("uptime").textContent = v.uptime;
   $("stat-connections").textContent = fmtInt(v.connections);
   $("stat-subscriptions").textContent = fmtInt(v.subscriptions);
@@ -48,6 +52,7 @@ function onVarz(v) {
     const dt = (t - prev.t) / 1000;
     rates.push({
       t,
+      dt,
       inMsgs: (s.inMsgs - prev.inMsgs) / dt,
       outMsgs: (s.outMsgs - prev.outMsgs) / dt,
       inBytes: (s.inBytes - prev.inBytes) / dt,
@@ -55,6 +60,10 @@ function onVarz(v) {
     });
     if (rates.length > HISTORY) rates.shift();
   }
+  const c = $("rate-chart");
+  c.dataset.points = String(samples.length);
+  c.dataset.lastInMsgs = String(s.inMsgs);
+  c.dataset.lastOutMsgs = String(s.outMsgs);
   const last = rates[rates.length - 1];
   if (last) {
     $("stat-in-rate").textContent = fmtRate(last.inMsgs);
@@ -85,6 +94,7 @@ function drawChart() {
   let peakIn = 0, peakOut = 0;
   for (const r of rates) { peakIn = Math.max(peakIn, r.inMsgs); peakOut = Math.max(peakOut, r.outMsgs); }
   c.dataset.samples = String(rates.length);
+  c.dataset.sumIn = String(Math.round(rates.reduce((n, r) => n + r.inMsgs * r.dt, 0)));
   c.dataset.peakIn = String(peakIn);
   c.dataset.peakOut = String(peakOut);
   const left = 56, right = 8, top = 8, bottom = 20;
@@ -100,13 +110,33 @@ function drawChart() {
     g.beginPath(); g.moveTo(left, y + 0.5); g.lineTo(left + pw, y + 0.5); g.stroke();
     g.fillText(fmtRate((max * i) / 4), 4, y + 4);
   }
-  g.fillText("-" + HISTORY + "s", left, h - 4);
-  g.fillText("now", left + pw - 22, h - 4);
-  const x = (i) => left + pw - (rates.length - 1 - i) * (pw / (HISTORY - 1));
+  // The window grows with the history, from 30 seconds up to HISTORY, so a fresh page is not empty.
+  const span = Math.min(HISTORY, Math.max(30, rates.length));
+  $("chart-span").textContent = "last " + span + " s, one sample a second, from /varz";
+  const step = span > 60 ? 30 : 10;
+  for (let s = span; s >= 0; s -= step) {
+    const label = s === 0 ? "now" : "-" + s + "s";
+    const lx = left + pw - (s / (span - 1)) * pw;
+    g.fillText(label, Math.max(left, Math.min(lx, left + pw - g.measureText(label).width)), h - 4);
+  }
+  const x = (i) => left + pw - (rates.length - 1 - i) * (pw / (span - 1));
   const y = (v) => top + ph - (v / max) * ph;
   for (const [key, color] of [["inMsgs", "--in"], ["outMsgs", "--out"]]) {
     if (rates.length === 0) break;
-    g.strokeStyle = css.getPropertyValue(color).trim();
+    const stroke = css.getPropertyValue(color).trim();
+    if (rates.length > 1) {
+      // A faint area under the line makes bursts readable at a glance.
+      g.globalAlpha = 0.12;
+      g.fillStyle = stroke;
+      g.beginPath();
+      g.moveTo(x(0), top + ph);
+      rates.forEach((r, i) => g.lineTo(x(i), y(r[key])));
+      g.lineTo(x(rates.length - 1), top + ph);
+      g.closePath();
+      g.fill();
+      g.globalAlpha = 1;
+    }
+    g.strokeStyle = stroke;
     g.lineWidth = 2;
     g.beginPath();
     rates.forEach((r, i) => (i === 0 ? g.moveTo(x(i), y(r[key])) : g.lineTo(x(i), y(r[key]))));
@@ -136,12 +166,20 @@ function fill(tbody, rows) {
 const num = (col, v) => ({ col, text: fmtInt(v), num: true });
 const txt = (col, v) => ({ col, text: v == null ? "" : String(v) });
 
+function listeners(v) {
+  const out = ["nats " + v.host + ":" + v.port];
+  if (v.websocket && v.websocket.port) out.push("websocket " + (v.websocket.host || v.host) + ":" + v.websocket.port);
+  if (v.jetstream && v.jetstream.config) out.push("JetStream " + (v.jetstream.config.sync_always ? "(fsync every commit)" : ""));
+  return out.join(" \u00b7 ");
+}
+
 function onConnz(cz) {
   $("conn-count").textContent = cz.total > cz.num_connections ? "(" + cz.num_connections + " of " + cz.total + ")" : "(" + cz.total + ")";
   fill($("connections").tBodies[0], cz.connections.map((c) => ({
-    data: { cid: String(c.cid) },
+    data: { cid: String(c.cid), name: c.name || "" },
     cells: [num("cid", c.cid), txt("name", c.name || ""), txt("type", c.type), txt("address", c.ip + (c.port ? ":" + c.port : "")),
       num("subscriptions", c.subscriptions), num("in_msgs", c.in_msgs), num("out_msgs", c.out_msgs),
+      { col: "in_bytes", text: fmtBytes(c.in_bytes), num: true }, { col: "out_bytes", text: fmtBytes(c.out_bytes), num: true },
       { col: "pending_bytes", text: fmtBytes(c.pending_bytes), num: true, cls: c.pending_bytes > 0 ? "pending" : "" }, txt("rtt", c.rtt), txt("uptime", c.uptime)],
   })));
 }
@@ -151,7 +189,8 @@ function onSubsz(sz) {
   const list = sz.subscriptions_list || [];
   fill($("subscriptions").tBodies[0], list.map((s) => ({
     data: { subject: s.subject },
-    cells: [txt("subject", s.subject), txt("qgroup", s.qgroup || ""), num("cid", s.cid), num("msgs", s.msgs)],
+    // cid 0: a subscription the server holds itself (JetStream's API, acks and stream subjects).
+    cells: [txt("subject", s.subject), txt("qgroup", s.qgroup || ""), s.cid ? num("cid", s.cid) : { col: "cid", text: "server", num: true, cls: "dim" }, num("msgs", s.msgs)],
   })));
 }
 
