@@ -901,15 +901,19 @@ export class RaftCore {
     return true;
   }
 
-  private bcastHeartbeat(context: string): void {
+  protected bcastHeartbeat(context: string): void {
     for (const [id, pr] of this.tracker.progress) {
       if (id === this.id) continue;
       const m = emptyMessage(MessageType.Heartbeat, this.id, id, this.term);
-      // Never more than the follower matched: it must not commit entries it may not have.
-      m.commit = Math.min(pr.match, this.log.committed);
+      m.commit = this.heartbeatCommit(pr.match);
       m.context = context;
       this.msgs.push(m);
     }
+  }
+
+  /** Never more than the follower matched: it must not commit entries it may not have. Overridden by a fault-injection test. */
+  protected heartbeatCommit(match: number): number {
+    return Math.min(match, this.log.committed);
   }
 
   private sendTimeoutNow(to: NodeId): void {

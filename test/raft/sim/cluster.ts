@@ -20,11 +20,13 @@ export type CoreFactory = (cfg: RaftConfig) => RaftCore;
 
 export interface SimOptions {
   seed: number;
-  /** Simulated time of the fault phase (a nominal tick is 10 time units). */
+  /** Simulated time of the fault phase (a nominal tick is 10 time units); by default each seed draws its own. */
   faultTime?: number;
   /** Ticks allowed, after the world heals, for a leader to be elected and progress to reach every member. */
   livenessTicks?: number;
   coreFactory?: CoreFactory;
+  /** A deliberately broken driver (mutant tests): "send-before-persist" sends a Ready's messages before its write is durable. */
+  driverBug?: "send-before-persist";
   /** "critical" forces every seed into the critical-moments world (see the constructor). */
   world?: "mixed" | "critical";
   /** Keep this many trace lines (the last ones) for a failure report. */
@@ -49,6 +51,10 @@ export interface SimStats {
   duplicates: number;
   skews: number;
   leaderKills: number;
+  writeCrashes: number;
+  /** Histories the linearizability search gave up on (budget exhausted): neither proven nor refuted. */
+  linUnknown: number;
+  historyOps: number;
   ops: number;
   acked: number;
   checks: number;
@@ -111,7 +117,7 @@ type Event =
   | { at: number; seq: number; kind: "restart"; node: NodeId }
   | { at: number; seq: number; kind: "heal" }
   | { at: number; seq: number; kind: "probe" }
-  | { at: number; seq: number; kind: "kill"; node: NodeId; inc: number };
+  | { at: number; seq: number; kind: "kill"; node: NodeId; inc: number; write?: boolean };
 
 export class Simulation {
   readonly seed: number;
@@ -127,6 +133,7 @@ export class Simulation {
   private readonly spares: NodeId[] = [];
   readonly checker = new InvariantChecker();
   private readonly factory: CoreFactory;
+  private readonly driverBug: SimOptions["driverBug"];
   private readonly faultTime: number;
   private readonly livenessTicks: number;
   private readonly trace: string[] = [];
@@ -155,6 +162,8 @@ export class Simulation {
     confP: number;
     transferP: number;
     maxDiskDelay: number;
+    /** Crash a node while a write is in flight (its messages, e.g. a vote or an acknowledgement, not yet sent). */
+    writeCrashP: number;
     chaosEvery: number;
     /** Crash a leader soon after it is elected or commits: the critical moments of Raft's figure 8. */
     leaderKillP: number;
@@ -177,6 +186,9 @@ export class Simulation {
     duplicates: 0,
     skews: 0,
     leaderKills: 0,
+    writeCrashes: 0,
+    linUnknown: 0,
+    historyOps: 0,
     ops: 0,
     acked: 0,
     checks: 0,
@@ -190,7 +202,7 @@ export class Simulation {
     this.diskRng = this.rng.fork();
     this.coreRng = this.rng.fork();
     this.factory = opts.coreFactory ?? ((c) => new RaftCore(c));
-    this.faultTime = opts.faultTime ?? 3000;
+    this.driverBug = opts.driverBug;
     this.livenessTicks = opts.livenessTicks ?? 400;
     this.traceLines = opts.traceLines ?? 60;
     const r = this.rng;
@@ -207,7 +219,8 @@ export class Simulation {
       rotP: r.pick([0, 0.02, 0.05]),
       confP: r.pick([0, 0.05, 0.1]),
       transferP: r.pick([0, 0.03, 0.08]),
-      maxDiskDelay: r.pick([0, 2, 6]),
+      maxDiskDelay: r.pick([0, 2, 6, 15]),
+      writeCrashP: r.pick([0, 0.005, 0.02]),
       chaosEvery: r.int(20, 60),
       leaderKillP: r.pick([0, 0, 0.05, 0.2]),
     };
@@ -234,14 +247,15 @@ export class Simulation {
     for (let i = voters + 1; i <= voters + 2; i++) this.spares.push(`n${i}`);
     const conf: ConfState = { voters: initial, learners: [] };
     for (const id of initial) this.startFresh(id, conf);
-    const nClients = r.int(1, 3);
+    this.faultTime = opts.faultTime ?? r.pick([2000, 3000, 5000, 10000]);
+    const nClients = r.int(1, 4);
     for (let i = 0; i < nClients; i++) {
       this.clients.push({ id: i, pending: null });
       this.schedule(r.int(1, 50), { kind: "client", client: i });
     }
     this.schedule(this.cfg.chaosEvery, { kind: "chaos" });
     this.schedule(this.faultTime, { kind: "heal" });
-    this.log(`world ${JSON.stringify({ ...this.cfg, net: profile, voters })}`);
+    this.log(`world ${JSON.stringify({ ...this.cfg, net: profile, voters, faultTime: this.faultTime, clients: nClients })}`);
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -356,9 +370,13 @@ export class Simulation {
         this.maybeKillLeader(n);
       }
       n.writing = rd;
+      if (this.driverBug === "send-before-persist") for (const m of rd.messages) this.send(m);
       const d = this.cfg.maxDiskDelay ? this.diskRng.int(0, this.cfg.maxDiskDelay) : 0;
       if (d > 0) {
         this.schedule(d, { kind: "persisted", node: n.id, inc: n.incarnation });
+        if (!this.healed && this.diskRng.chance(this.cfg.writeCrashP)) {
+          this.schedule(this.diskRng.int(0, d - 1), { kind: "kill", node: n.id, inc: n.incarnation, write: true });
+        }
         return;
       }
       this.completeWrite(n);
@@ -370,7 +388,7 @@ export class Simulation {
     const core = n.core!;
     n.disk.write(rd.hardState, rd.entries, rd.snapshot);
     n.storage!.save(rd.hardState, rd.entries, rd.snapshot);
-    for (const m of rd.messages) this.send(m);
+    if (this.driverBug !== "send-before-persist") for (const m of rd.messages) this.send(m);
     if (rd.snapshot) {
       n.kv = KvState.deserialize(rd.snapshot.data);
       this.checker.installedSnapshot(n.id, rd.snapshot, n.kv.digest);
@@ -514,8 +532,9 @@ export class Simulation {
       case "kill": {
         const n = this.nodes.get(ev.node)!;
         if (!n.alive || n.incarnation !== ev.inc || this.healed) return;
-        this.stats.leaderKills++;
-        this.crash(n, " (leader killer)");
+        if (ev.write) this.stats.writeCrashes++;
+        else this.stats.leaderKills++;
+        this.crash(n, ev.write ? " (during a write)" : " (leader killer)");
         this.schedule(this.rng.chance(0.5) ? this.rng.int(1, 30) : this.rng.int(50, 600), { kind: "restart", node: n.id });
         return;
       }
@@ -753,6 +772,8 @@ export class Simulation {
       }
     }
     const lin = checkLinearizable(this.history);
+    this.stats.historyOps = this.history.length;
+    if (lin.unknown) this.stats.linUnknown++;
     if (!lin.ok) throw new InvariantViolation(`linearizability: history of key ${lin.key} has no linearization`);
   }
 

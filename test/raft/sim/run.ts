@@ -13,7 +13,7 @@ function arg(name: string, def: number): number {
 
 const seeds = arg("seeds", 200);
 const start = arg("seed-start", 1);
-const faultTime = arg("fault-time", 3000);
+const faultTime = process.argv.includes("--fault-time") ? arg("fault-time", 0) : undefined;
 const verbose = process.argv.includes("--verbose");
 const world = process.argv.includes("--critical") ? "critical" : "mixed";
 let passed = 0;
@@ -28,7 +28,7 @@ for (let s = start; s < start + seeds; s++) {
   }
   failed++;
   console.log(`FAIL seed ${s}: ${r.error}`);
-  console.log(`  reproduce: npm run sim:raft -- --seeds 1 --seed-start ${s} --fault-time ${faultTime} --verbose`);
+  console.log(`  reproduce: npm run sim:raft -- --seeds 1 --seed-start ${s}${faultTime ? ` --fault-time ${faultTime}` : ""} --verbose`);
   for (const line of r.trace) console.log(`  | ${line}`);
 }
 console.error(`simulated ${seeds} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
