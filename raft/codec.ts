@@ -138,7 +138,7 @@ export function decodeMessage(buf: Uint8Array): Message {
   const v = r.uint();
   if (v !== VERSION) throw new RangeError(`unknown message version ${v}`);
   const type = r.uint();
-  if (type < 1 || type > 12) throw new RangeError(`unknown message type ${type}`);
+  if (type < 1 || type > 14) throw new RangeError(`unknown message type ${type}`);
   const m: Message = {
     type,
     from: r.str(),

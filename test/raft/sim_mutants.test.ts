@@ -18,6 +18,7 @@ const cases: { name: string; maxSeeds: number; world: SimOptions["world"] }[] = 
   { name: "no-consistency-check", maxSeeds: 300, world: "mixed" },
   { name: "unclamped-heartbeat", maxSeeds: 300, world: "mixed" },
   { name: "send-before-persist", maxSeeds: 300, world: "mixed" },
+  { name: "deaf-quiesced", maxSeeds: 300, world: "mixed" },
 ];
 
 for (const { name, maxSeeds, world } of cases) {

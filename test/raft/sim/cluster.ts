@@ -52,6 +52,9 @@ export interface SimStats {
   skews: number;
   leaderKills: number;
   writeCrashes: number;
+  /** Quiesced followers woken because their leader's node fell silent. */
+  wakes: number;
+  quiesced: number;
   /** Histories the linearizability search gave up on (budget exhausted): neither proven nor refuted. */
   linUnknown: number;
   historyOps: number;
@@ -85,6 +88,10 @@ interface SimNode {
   kv: KvState;
   /** ReadIndex requests this node has in flight for clients: context -> client. */
   reads: Map<string, Client>;
+  /** This node's own tick count (its clock), and the tick at which it last heard from each node. */
+  ticks: number;
+  lastHeard: Map<NodeId, number>;
+  quiesceSeen: boolean;
 }
 
 interface Pending {
@@ -117,6 +124,7 @@ type Event =
   | { at: number; seq: number; kind: "restart"; node: NodeId }
   | { at: number; seq: number; kind: "heal" }
   | { at: number; seq: number; kind: "probe" }
+  | { at: number; seq: number; kind: "ping"; from: NodeId; to: NodeId }
   | { at: number; seq: number; kind: "kill"; node: NodeId; inc: number; write?: boolean };
 
 export class Simulation {
@@ -148,6 +156,14 @@ export class Simulation {
   private damaged: NodeId | null = null;
   private healed = false;
   private livenessDone = false;
+  /**
+   * After the world heals: 1, progress must resume; 2, the idle cluster must quiesce (when enabled);
+   * 3, with the leader then crashed for good, a new leader must emerge and make progress.
+   */
+  private phase: 1 | 2 | 3 = 1;
+  private deadline = Infinity;
+  private phaseStart = 0;
+  private oldLeader: NodeId | null = null;
   private probe: { index: number; term: number; node: NodeId } | null = null;
   private readonly cfg: {
     electionTick: number;
@@ -167,6 +183,7 @@ export class Simulation {
     chaosEvery: number;
     /** Crash a leader soon after it is elected or commits: the critical moments of Raft's figure 8. */
     leaderKillP: number;
+    quiesce: boolean;
   };
   readonly stats: SimStats = {
     events: 0,
@@ -187,6 +204,8 @@ export class Simulation {
     skews: 0,
     leaderKills: 0,
     writeCrashes: 0,
+    wakes: 0,
+    quiesced: 0,
     linUnknown: 0,
     historyOps: 0,
     ops: 0,
@@ -223,6 +242,7 @@ export class Simulation {
       writeCrashP: r.pick([0, 0.005, 0.02]),
       chaosEvery: r.int(20, 60),
       leaderKillP: r.pick([0, 0, 0.05, 0.2]),
+      quiesce: r.chance(0.5),
     };
     const profile: NetworkProfile = {
       dropP: r.pick([0, 0.02, 0.1, 0.25]),
@@ -300,6 +320,7 @@ export class Simulation {
       checkQuorum: this.cfg.checkQuorum,
       maxMsgBytes: this.cfg.maxMsgBytes,
       maxInflightMsgs: this.cfg.maxInflight,
+      quiesce: this.cfg.quiesce,
       applied,
     });
   }
@@ -319,6 +340,9 @@ export class Simulation {
       writing: null,
       kv: new KvState(),
       reads: new Map(),
+      ticks: 0,
+      lastHeard: new Map(),
+      quiesceSeen: false,
     };
     this.nodes.set(id, n);
     this.boot(n);
@@ -426,6 +450,29 @@ export class Simulation {
     }
   }
 
+  /**
+   * What a driver does for quiesced groups (RaftHost does it once per node pair): a quiesced leader's
+   * node pings the members every tick; a quiesced follower that has not heard from its leader's node
+   * for an election timeout wakes up, so a leader that died while the group was idle is replaced.
+   */
+  private watchLeader(n: SimNode): void {
+    const core = n.core!;
+    if (!core.quiesced) return;
+    if (core.role === Role.Leader) {
+      for (const id of core.tracker.progress.keys()) {
+        if (id === n.id || this.net.blocked(n.id, id)) continue;
+        for (const d of this.net.delays()) this.schedule(d, { kind: "ping", from: n.id, to: id });
+      }
+      return;
+    }
+    const heard = n.lastHeard.get(core.lead);
+    if (heard === undefined || n.ticks - heard > this.cfg.electionTick) {
+      this.stats.wakes++;
+      this.log(`${n.id} has not heard from its leader ${core.lead} for a while: wakes`);
+      core.unquiesce();
+    }
+  }
+
   private send(m: Message): void {
     this.stats.messages++;
     if (m.type === 9) this.stats.snapshotsSent++;
@@ -445,6 +492,13 @@ export class Simulation {
 
   private afterStep(n: SimNode): void {
     this.pump(n);
+    if (n.alive && n.core!.quiesced !== n.quiesceSeen) {
+      n.quiesceSeen = n.core!.quiesced;
+      if (n.quiesceSeen && n.core!.role === Role.Leader) {
+        this.stats.quiesced++;
+        this.log(`${n.id} quiesces (group idle)`);
+      }
+    }
     if (n.alive) this.checker.afterStep(n.id, n.core!);
     this.retireRemoved();
   }
@@ -453,7 +507,6 @@ export class Simulation {
 
   run(): SimResult {
     try {
-      const end = this.faultTime + this.livenessTicks * TICK;
       for (;;) {
         const ev = this.heap.pop();
         if (!ev) throw new InvariantViolation("event queue ran dry");
@@ -461,8 +514,14 @@ export class Simulation {
         this.stats.events++;
         this.handle(ev);
         if (this.livenessDone) break;
-        if (this.now > end) {
-          throw new InvariantViolation(`liveness: no progress within ${this.livenessTicks} ticks after the world healed (${this.livenessReport()})`);
+        if (this.now > this.deadline) {
+          const what = [
+            "",
+            `no progress within ${this.livenessTicks} ticks after the world healed`,
+            "the idle cluster did not quiesce",
+            `no new leader and progress within ${this.livenessTicks} ticks after the leader ${this.oldLeader} of an idle cluster crashed`,
+          ][this.phase];
+          throw new InvariantViolation(`liveness: ${what} (${this.livenessReport()})`);
         }
       }
       this.finalChecks();
@@ -481,6 +540,8 @@ export class Simulation {
       case "tick": {
         const n = this.nodes.get(ev.node)!;
         if (!n.alive || n.incarnation !== ev.inc) return;
+        n.ticks++;
+        this.watchLeader(n);
         n.core!.tick();
         this.afterStep(n);
         this.schedule(n.tickPeriod, { kind: "tick", node: n.id, inc: n.incarnation });
@@ -491,6 +552,7 @@ export class Simulation {
         if (!n || !n.alive) return;
         if (this.net.blocked(ev.msg.from, ev.msg.to)) return;
         if (ev.lostOnCrash && this.nodes.get(ev.msg.from)!.incarnation !== ev.fromInc) return;
+        n.lastHeard.set(ev.msg.from, n.ticks);
         this.log(this.describe(ev.msg));
         n.core!.step(ev.msg);
         this.afterStep(n);
@@ -529,6 +591,11 @@ export class Simulation {
       case "probe":
         this.livenessProbe();
         return;
+      case "ping": {
+        const n = this.nodes.get(ev.to);
+        if (n && n.alive && !this.net.blocked(ev.from, ev.to)) n.lastHeard.set(ev.from, n.ticks);
+        return;
+      }
       case "kill": {
         const n = this.nodes.get(ev.node)!;
         if (!n.alive || n.incarnation !== ev.inc || this.healed) return;
@@ -711,6 +778,7 @@ export class Simulation {
       if (!n.alive && !n.retired && n.started) this.boot(n);
     }
     this.schedule(TICK, { kind: "probe" });
+    this.deadline = this.now + this.livenessTicks * TICK;
   }
 
   // ---------------------------------------------------------------- liveness
@@ -723,13 +791,14 @@ export class Simulation {
         continue;
       }
       const s = n.core!.status();
-      parts.push(`${n.id}:${s.role[0]}${s.recovering ? "R" : ""} t${s.term} c${s.commit} a${s.applied} l${s.lastIndex} [${s.conf.voters}|${s.conf.learners}]`);
+      parts.push(`${n.id}:${s.role[0]}${s.recovering ? "R" : ""}${s.quiesced ? "Q" : ""} t${s.term} c${s.commit} a${s.applied} l${s.lastIndex} [${s.conf.voters}|${s.conf.learners}]`);
     }
     return `${parts.join(" ")}; probe ${this.probe ? `${this.probe.index}/${this.probe.term}` : "none"}`;
   }
 
   private livenessProbe(): void {
     this.schedule(TICK, { kind: "probe" });
+    if (this.phase === 2) return this.idlePhase();
     const l = this.leader();
     if (!l) return;
     const core = l.core!;
@@ -744,6 +813,7 @@ export class Simulation {
     const conf = core.currentConf();
     for (const id of [...conf.voters, ...conf.learners]) {
       const n = this.nodes.get(id);
+      if (n?.retired) continue;
       if (!n || !n.alive) return;
       const s = n.core!.status();
       if (s.recovering || s.applied < this.probe.index) {
@@ -755,7 +825,35 @@ export class Simulation {
         return;
       }
     }
-    this.livenessDone = true;
+    if (this.phase === 3 || l.core!.tracker.voters.length < 3) {
+      this.livenessDone = true;
+      return;
+    }
+    this.phase = 2;
+    this.probe = null;
+    this.phaseStart = this.now;
+    this.deadline = this.now + this.livenessTicks * TICK;
+  }
+
+  /** Phase 2: the cluster is idle; once it has quiesced (or idled a while, without quiescence) its leader crashes for good. */
+  private idlePhase(): void {
+    const l = this.leader();
+    if (!l) return;
+    if (this.cfg.quiesce) {
+      // Members still catching up (with one-entry appends over a slow network, that takes a while) cannot quiesce yet.
+      const conf = l.core!.currentConf();
+      for (const id of [...conf.voters, ...conf.learners]) {
+        const n = this.nodes.get(id)!;
+        if (n.alive && !n.core!.quiesced) return;
+      }
+    } else if (this.now < this.phaseStart + 30 * TICK) {
+      return;
+    }
+    this.phase = 3;
+    this.oldLeader = l.id;
+    this.crash(l, " for good (the idle cluster's leader)");
+    l.retired = true;
+    this.deadline = this.now + this.livenessTicks * TICK;
   }
 
   private finalChecks(): void {
@@ -880,6 +978,8 @@ const MessageNames: Record<number, string> = {
   10: "TimeoutNow",
   11: "ReadIndex",
   12: "ReadIndexResp",
+  13: "Quiesce",
+  14: "QuiesceResp",
 };
 
 export function runSimulation(opts: SimOptions): SimResult {

@@ -82,6 +82,11 @@ export class UnclampedHeartbeatCore extends RaftCore {
   }
 }
 
+/** Ignores the driver's word that the leader's node fell silent: a quiesced follower sleeps on. */
+export class DeafQuiescedCore extends RaftCore {
+  override unquiesce(): void {}
+}
+
 /** Each mutant as simulator options: a broken core, or a broken driver around the correct core. */
 export const mutants: Record<string, Pick<SimOptions, "coreFactory" | "driverBug">> = {
   "commit-previous-term": { coreFactory: (c) => new CommitPreviousTermCore(c) },
@@ -93,4 +98,5 @@ export const mutants: Record<string, Pick<SimOptions, "coreFactory" | "driverBug
   "no-consistency-check": { coreFactory: (c) => new NoConsistencyCheckCore(c) },
   "unclamped-heartbeat": { coreFactory: (c) => new UnclampedHeartbeatCore(c) },
   "send-before-persist": { driverBug: "send-before-persist" },
+  "deaf-quiesced": { coreFactory: (c) => new DeafQuiescedCore(c) },
 };
