@@ -2,11 +2,13 @@
 // It owns the only timer (one tick for all groups), turns steps, ticks and proposals into Readies once
 // per event-loop turn, persists the Readies of all groups in one storage transaction (group commit,
 // one fsync), then sends every message in one transport batch, applies committed entries and resolves
-// the callers' promises. Idle groups cost one counter increment per tick.
+// the callers' promises. Idle groups quiesce (see RaftConfig.quiesce) and are not ticked at all: what
+// a quiesced follower needs to notice its leader dying is one liveness ping per peer node per tick,
+// whatever the number of groups.
 import { RaftCore, type ProposeResult, type RaftStatus } from "./core.js";
 import type { LogStore } from "./storage.js";
-import type { RaftEnvelope, RaftReceiver, Transport } from "./transport.js";
-import { type ConfChange, CorruptionError, type Entry, type Message, type NodeId, type Ready, Role, type SnapshotMeta } from "./types.js";
+import { HOST_GROUP, type RaftEnvelope, type RaftReceiver, type Transport } from "./transport.js";
+import { type ConfChange, CorruptionError, type Entry, type Message, MessageType, type NodeId, type Ready, Role, type SnapshotMeta, emptyMessage } from "./types.js";
 
 export interface StateMachine {
   /** Applies a committed entry (normal entries, including the empty ones leaders append, and configuration entries). */
@@ -27,6 +29,10 @@ export interface RaftHostOptions {
   /** Runs the persistence of one turn's Readies atomically, e.g. `fn => store.transaction(fn)`. */
   transaction?: (fn: () => void) => void;
   logger?: (level: "info" | "warn" | "error", msg: string) => void;
+  /** Default for groups: quiesce when idle (default true). */
+  quiesce?: boolean;
+  /** A quiesced follower wakes after this many ticks without hearing from its leader's node (default 10). */
+  livenessTicks?: number;
 }
 
 export interface GroupOptions {
@@ -39,6 +45,8 @@ export interface GroupOptions {
   checkQuorum?: boolean;
   maxMsgBytes?: number;
   maxInflightMsgs?: number;
+  /** Quiesce when idle (default: the host's option). */
+  quiesce?: boolean;
   /** Take a snapshot and compact the log every this many applied entries (0: never). Default 10000. */
   snapshotEvery?: number;
   /** Called when the group stops because its storage reported corruption mid-flight. */
@@ -69,6 +77,10 @@ export class RaftGroup {
   private readonly readPrefix: string;
   private lastSnapshot: number;
   failed: Error | null = null;
+  /** @internal the host's view of this group's quiescence: awake, a quiesced leader (pinging qPeers) or follower (of qLead). */
+  qState: "awake" | "leader" | "follower" = "awake";
+  qLead: NodeId = "";
+  qPeers: NodeId[] = [];
   /** Called when this node's idea of the leader changes. */
   onLeaderChange: ((lead: NodeId, term: number) => void) | null = null;
 
@@ -77,6 +89,7 @@ export class RaftGroup {
     readonly opts: GroupOptions,
     random: () => number,
     logger: RaftHostOptions["logger"],
+    quiesce: boolean,
   ) {
     const snap = opts.storage.snapshot();
     if (snap.meta.index > 0) opts.stateMachine.restore(snap.data, snap.meta);
@@ -91,6 +104,7 @@ export class RaftGroup {
       checkQuorum: opts.checkQuorum,
       maxMsgBytes: opts.maxMsgBytes,
       maxInflightMsgs: opts.maxInflightMsgs,
+      quiesce: opts.quiesce ?? quiesce,
       applied: snap.meta.index,
       logger: logger ? (level, msg) => logger(level, `raft[${opts.group}] ${msg}`) : undefined,
     });
@@ -238,6 +252,15 @@ export class RaftHost implements RaftReceiver {
   private readonly logger: RaftHostOptions["logger"];
   private readonly groups = new Map<string, RaftGroup>();
   private readonly dirty = new Set<RaftGroup>();
+  /** Groups that tick: all but the quiesced ones without waiters. */
+  private readonly active = new Set<RaftGroup>();
+  /** Quiesced follower groups by the node they wait on, and how many quiesced groups led here each peer is in. */
+  private readonly sleepers = new Map<NodeId, Set<RaftGroup>>();
+  private readonly pingTargets = new Map<NodeId, number>();
+  /** The tick at which each peer node was last heard from (any message of any group, or a ping). */
+  private readonly lastHeard = new Map<NodeId, number>();
+  private readonly quiesce: boolean;
+  private readonly livenessTicks: number;
   private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private ticks = 0;
@@ -251,12 +274,21 @@ export class RaftHost implements RaftReceiver {
     this.random = opts.random ?? Math.random;
     this.transaction = opts.transaction ?? ((fn) => fn());
     this.logger = opts.logger;
+    this.quiesce = opts.quiesce ?? true;
+    this.livenessTicks = opts.livenessTicks ?? 10;
+  }
+
+  /** Groups that are ticked (not quiesced, or with callers waiting): for monitoring and tests. */
+  get activeGroups(): number {
+    return this.active.size;
   }
 
   addGroup(opts: GroupOptions): RaftGroup {
+    if (opts.group === HOST_GROUP) throw new Error("a raft group needs a name");
     if (this.groups.has(opts.group)) throw new Error(`raft group ${opts.group} already exists`);
-    const g = new RaftGroup(this, opts, this.random, this.logger);
+    const g = new RaftGroup(this, opts, this.random, this.logger, this.quiesce);
     this.groups.set(opts.group, g);
+    this.active.add(g);
     this.markDirty(g);
     return g;
   }
@@ -271,6 +303,7 @@ export class RaftHost implements RaftReceiver {
     this.groups.delete(name);
     this.dirty.delete(g);
     g.fail(new RaftError(`raft group ${name} removed`, "removed"));
+    this.note(g);
   }
 
   start(): void {
@@ -284,24 +317,75 @@ export class RaftHost implements RaftReceiver {
     this.timer = null;
   }
 
-  /** Ticks every group once (the timer calls this; tests may call it directly). */
+  /** Ticks every active group once and watches the leaders of quiesced ones (the timer calls this; tests may call it directly). */
   tick(): void {
     this.ticks++;
     const now = Date.now();
-    for (const g of this.groups.values()) {
-      if (g.failed) continue;
+    for (const g of this.active) {
       g.core.tick();
       if (g.hasWaiters()) g.expire(now);
       if (g.core.hasReady()) this.dirty.add(g);
+      this.note(g);
+    }
+    for (const [lead, groups] of this.sleepers) {
+      if (this.ticks - (this.lastHeard.get(lead) ?? 0) <= this.livenessTicks) continue;
+      // The leader's node fell silent: every group waiting on it wakes and runs its election timer again.
+      this.logger?.("info", `raft: no word from ${lead} for ${this.livenessTicks} ticks; waking ${groups.size} quiesced groups`);
+      for (const g of [...groups]) {
+        g.core.unquiesce();
+        this.note(g);
+      }
+    }
+    if (this.pingTargets.size) {
+      const pings: RaftEnvelope[] = [];
+      for (const peer of this.pingTargets.keys()) pings.push({ group: HOST_GROUP, message: emptyMessage(MessageType.Heartbeat, this.id, peer, 0) });
+      this.transport.send(pings);
     }
     this.schedule();
   }
 
   deliver(group: string, message: Message): void {
+    this.lastHeard.set(message.from, this.ticks);
+    if (group === HOST_GROUP) return;
     const g = this.groups.get(group);
     if (!g || g.failed) return;
     this.guard(g, () => g.core.step(message));
     this.markDirty(g);
+  }
+
+  /** @internal keeps the quiescence indexes in step with the group's core. */
+  note(g: RaftGroup): void {
+    const c = g.core;
+    const removed = g.failed !== null || this.groups.get(g.name) !== g;
+    const state = removed || !c.quiesced ? "awake" : c.role === Role.Leader ? "leader" : "follower";
+    if (state !== g.qState || (state === "follower" && g.qLead !== c.lead)) {
+      if (g.qState === "leader") {
+        for (const p of g.qPeers) {
+          const n = this.pingTargets.get(p)! - 1;
+          if (n > 0) this.pingTargets.set(p, n);
+          else this.pingTargets.delete(p);
+        }
+        g.qPeers = [];
+      } else if (g.qState === "follower") {
+        const set = this.sleepers.get(g.qLead);
+        set?.delete(g);
+        if (set?.size === 0) this.sleepers.delete(g.qLead);
+      }
+      if (state === "leader") {
+        const conf = c.currentConf();
+        g.qPeers = [...conf.voters, ...conf.learners].filter((p) => p !== this.id);
+        for (const p of g.qPeers) this.pingTargets.set(p, (this.pingTargets.get(p) ?? 0) + 1);
+      } else if (state === "follower") {
+        g.qLead = c.lead;
+        let set = this.sleepers.get(c.lead);
+        if (!set) this.sleepers.set(c.lead, (set = new Set()));
+        set.add(g);
+        if (!this.lastHeard.has(c.lead)) this.lastHeard.set(c.lead, this.ticks);
+      }
+      g.qState = state;
+    }
+    if (removed || (state !== "awake" && !g.hasWaiters())) this.active.delete(g);
+    else this.active.add(g);
   }
 
   /** @internal */
@@ -325,6 +409,7 @@ export class RaftHost implements RaftReceiver {
     for (let round = 0; round < 8 && this.dirty.size; round++) {
       const batch: { g: RaftGroup; rd: Ready }[] = [];
       for (const g of this.dirty) {
+        this.note(g);
         if (!g.failed && g.core.hasReady()) {
           const rd = this.guard(g, () => g.core.ready());
           if (rd) batch.push({ g, rd });
@@ -354,6 +439,7 @@ export class RaftHost implements RaftReceiver {
       for (const { g, rd } of batch) {
         this.guard(g, () => g.finish(rd));
         if (!g.failed && g.core.hasReady()) this.dirty.add(g);
+        this.note(g);
       }
     }
     this.schedule();

@@ -134,12 +134,15 @@ function latencyTicks(n: number): number[] {
   return lat;
 }
 
-/** Many idle groups on three hosts: what one tick of all of them costs, and what they send. */
-async function idleGroups(n: number): Promise<string> {
+/**
+ * Many idle groups on three hosts (each hosting a replica of every group): heap per group replica, and
+ * what one tick of all hosts costs once the groups are idle, with and without quiescence.
+ */
+export async function idleGroups(n: number, quiesce: boolean): Promise<string> {
   const net = new InMemoryNetwork();
   const ids = ["a", "b", "c"];
   const hosts = ids.map((id) => {
-    const h = new RaftHost({ id, transport: net.transportFor(id), tickMs: 50 });
+    const h = new RaftHost({ id, transport: net.transportFor(id), tickMs: 50, quiesce });
     net.attach(id, h);
     return h;
   });
@@ -154,13 +157,17 @@ async function idleGroups(n: number): Promise<string> {
   const settle = async () => {
     for (let k = 0; k < 3; k++) await new Promise((r) => setImmediate(r));
   };
-  for (let t = 0; t < 200 && groups.filter((g) => g.isLeader).length < n; t++) {
+  const idle = () => (quiesce ? hosts.every((h) => h.activeGroups === 0) : groups.filter((g) => g.isLeader).length === n);
+  let setup = 0;
+  for (; setup < 400 && !idle(); setup++) {
     for (const h of hosts) h.tick();
     await settle();
   }
+  if (!idle()) throw new Error(`${n} groups did not settle in ${setup} ticks`);
   gc?.();
   const perGroupBytes = (process.memoryUsage().heapUsed - heapBefore) / (n * 3);
   const sent0 = net.sent;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const ticks = 40;
   for (let t = 0; t < ticks; t++) {
@@ -168,9 +175,11 @@ async function idleGroups(n: number): Promise<string> {
     await settle();
   }
   const ms = (performance.now() - t0) / ticks;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / ticks;
   const msgs = (net.sent - sent0) / ticks;
-  const heap = gc ? `, ~${(perGroupBytes / 1024).toFixed(1)} KiB heap per group replica` : " (run with --expose-gc for heap per group)";
-  return `${n} idle groups x 3 nodes: ${ms.toFixed(2)} ms CPU per tick of all groups (incl. heartbeats), ${Math.round(msgs)} messages per tick${heap}`;
+  const heap = gc ? `, ${(perGroupBytes / 1024).toFixed(1)} KiB heap per group replica` : " (run node with --expose-gc for heap per group)";
+  return `${n} idle groups x 3 nodes, ${quiesce ? "quiesced" : "not quiesced"} (after ${setup} ticks): ${ms.toFixed(3)} ms wall, ${cpuMs.toFixed(3)} ms CPU per tick of all 3 hosts, ${Math.round(msgs)} messages per tick${heap}`;
 }
 
 /** Runs every measurement; returns the report (one line per figure). */
@@ -221,7 +230,10 @@ export async function raftBench(quick: boolean): Promise<string> {
     for (const s of stores) s.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  rows.push(await idleGroups(quick ? 200 : 1000));
+  for (const n of quick ? [1000] : [1000, 10000]) {
+    rows.push(await idleGroups(n, true));
+    rows.push(await idleGroups(n, false));
+  }
   return [`raft bench (node ${process.version})`, ...rows.map((r) => `  ${r}`)].join("\n");
 }
 
