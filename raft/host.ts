@@ -15,7 +15,10 @@ export interface StateMachine {
   apply(entry: Entry): void;
   /** Serialises the state as of the last applied entry (for compaction and for lagging followers). */
   snapshot(): Uint8Array;
-  /** Replaces the state with a snapshot's (on start-up, and when the leader sends one). */
+  /**
+   * Replaces the state with a snapshot's (on start-up, and when the leader sends one). After a damaged
+   * log was cut back with no snapshot taken yet, meta.index is 0 and data empty: the initial state.
+   */
   restore(data: Uint8Array, meta: SnapshotMeta): void;
 }
 
@@ -49,8 +52,10 @@ export interface GroupOptions {
   quiesce?: boolean;
   /** Take a snapshot and compact the log every this many applied entries (0: never). Default 10000. */
   snapshotEvery?: number;
-  /** Called when the group stops because its storage reported corruption mid-flight. */
+  /** Called when the group stops (its storage failed, or reported damage it could not recover from). */
   onFailure?: (err: Error) => void;
+  /** Called when the storage found damage while serving and the group started over to catch up from the leader. */
+  onCorruption?: (err: CorruptionError) => void;
 }
 
 export class RaftError extends Error {
@@ -70,7 +75,8 @@ interface Waiter<T> {
 }
 
 export class RaftGroup {
-  readonly core: RaftCore;
+  /** Replaced when the group starts over after its storage found damage (see recover()). */
+  core: RaftCore;
   private readonly proposals = new Map<number, Waiter<{ index: number; term: number }> & { term: number }>();
   private readonly reads = new Map<string, Waiter<number> & { index: number }>();
   private readSeq = 0;
@@ -87,29 +93,57 @@ export class RaftGroup {
   constructor(
     private readonly host: RaftHost,
     readonly opts: GroupOptions,
-    random: () => number,
-    logger: RaftHostOptions["logger"],
-    quiesce: boolean,
+    private readonly random: () => number,
+    private readonly logger: RaftHostOptions["logger"],
+    private readonly quiesce: boolean,
   ) {
     const snap = opts.storage.snapshot();
     if (snap.meta.index > 0) opts.stateMachine.restore(snap.data, snap.meta);
     this.lastSnapshot = snap.meta.index;
-    this.core = new RaftCore({
-      id: host.id,
+    this.core = this.newCore(snap.meta.index);
+    // Read contexts must not collide with those of an earlier incarnation still in flight.
+    this.readPrefix = `${host.id}/${Math.floor(random() * 2 ** 48).toString(36)}/`;
+  }
+
+  private newCore(applied: number): RaftCore {
+    const { opts, logger } = this;
+    return new RaftCore({
+      id: this.host.id,
       storage: opts.storage,
-      random,
+      random: this.random,
       electionTick: opts.electionTick,
       heartbeatTick: opts.heartbeatTick,
       preVote: opts.preVote,
       checkQuorum: opts.checkQuorum,
       maxMsgBytes: opts.maxMsgBytes,
       maxInflightMsgs: opts.maxInflightMsgs,
-      quiesce: opts.quiesce ?? quiesce,
-      applied: snap.meta.index,
+      quiesce: opts.quiesce ?? this.quiesce,
+      applied,
       logger: logger ? (level, msg) => logger(level, `raft[${opts.group}] ${msg}`) : undefined,
     });
-    // Read contexts must not collide with those of an earlier incarnation still in flight.
-    this.readPrefix = `${host.id}/${Math.floor(random() * 2 ** 48).toString(36)}/`;
+  }
+
+  /**
+   * @internal The storage found a damaged entry while serving. A storage that can verify itself cuts
+   * its log back to before the damage (as on open); the group then starts over from its snapshot, as a
+   * node that recovers: it neither votes nor campaigns until a leader has brought its log back past
+   * what it held. Every caller waiting on the group is failed (outcomes unknown). Returns false when
+   * that is not possible (the storage cannot, or found nothing): the group then stops.
+   */
+  recover(err: CorruptionError): boolean {
+    const st = this.opts.storage;
+    if (!st.recover) return false;
+    for (const w of this.proposals.values()) w.reject(err);
+    for (const r of this.reads.values()) r.reject(err);
+    this.proposals.clear();
+    this.reads.clear();
+    if (st.recover() === 0) return false;
+    const snap = st.snapshot();
+    // The state machine goes back to the snapshot (the empty state before any) and re-applies from there.
+    this.opts.stateMachine.restore(snap.data, snap.meta);
+    this.lastSnapshot = snap.meta.index;
+    this.core = this.newCore(snap.meta.index);
+    return true;
   }
 
   get name(): string {
@@ -445,11 +479,29 @@ export class RaftHost implements RaftReceiver {
     this.schedule();
   }
 
-  /** A storage that finds corruption while serving the core fails only its group. */
+  /**
+   * A storage that finds corruption while serving the core affects only its group: the group starts
+   * over (RaftGroup.recover) or, failing that, stops.
+   */
   private guard<T>(g: RaftGroup, fn: () => T): T | undefined {
     try {
       return fn();
-    } catch (e) {
+    } catch (e0) {
+      let e = e0;
+      if (e instanceof CorruptionError) {
+        try {
+          if (g.recover(e)) {
+            this.logger?.("warn", `raft[${g.name}] ${e.message}: log cut back, catching up from the leader`);
+            g.opts.onCorruption?.(e);
+            this.dirty.add(g);
+            this.note(g);
+            this.schedule();
+            return undefined;
+          }
+        } catch (e2) {
+          e = e2;
+        }
+      }
       const err = e instanceof Error ? e : new Error(String(e));
       this.logger?.("error", `raft[${g.name}] stopped: ${err.message}`);
       g.fail(err);

@@ -11,6 +11,8 @@ import { type ConfState, CorruptionError, type Entry, type HardState, NONE, type
 export interface SqliteRaftStoreOptions {
   /** "full" (default): fsync at every commit, what "acknowledged means durable" needs. */
   synchronous?: "full" | "normal" | "off";
+  /** Most recent entries of each group kept in memory, served without reading them back (default 4096). */
+  cacheEntries?: number;
 }
 
 const SCHEMA = `
@@ -29,8 +31,10 @@ CREATE TABLE IF NOT EXISTS raft_snap (
 export class SqliteRaftStore {
   readonly db: Database.Database;
   private readonly groups = new Map<string, SqliteLogStorage>();
+  private readonly cacheEntries: number;
 
   constructor(path: string, opts: SqliteRaftStoreOptions = {}) {
+    this.cacheEntries = opts.cacheEntries ?? 4096;
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${(opts.synchronous ?? "full").toUpperCase()}`);
@@ -45,7 +49,7 @@ export class SqliteRaftStore {
   group(name: string, bootstrap?: ConfState): SqliteLogStorage {
     let g = this.groups.get(name);
     if (!g) {
-      g = new SqliteLogStorage(this.db, name, bootstrap ?? { voters: [], learners: [] });
+      g = new SqliteLogStorage(this.db, name, bootstrap ?? { voters: [], learners: [] }, this.cacheEntries);
       this.groups.set(name, g);
     }
     return g;
@@ -77,7 +81,6 @@ interface EntryRow {
   crc: number;
 }
 
-const TAIL_ENTRIES = 4096;
 
 export class SqliteLogStorage implements LogStore {
   private hard: HardState = { term: 0, vote: NONE, commit: 0 };
@@ -87,8 +90,8 @@ export class SqliteLogStorage implements LogStore {
   private terms: number[] = [];
   /** The most recent entries, served to followers and the state machine without reading them back. */
   private tail: Entry[] = [];
-  /** Index of the first damaged entry found on open (0 if none), for reporting. */
-  readonly corruptAt: number = 0;
+  /** Index of the first damaged entry found on open or by recover() (0 if none), for reporting. */
+  corruptAt = 0;
 
   private readonly q: {
     insertEntry: Database.Statement;
@@ -104,6 +107,7 @@ export class SqliteLogStorage implements LogStore {
     private readonly db: Database.Database,
     readonly name: string,
     bootstrap: ConfState,
+    private readonly cacheEntries = 4096,
   ) {
     this.q = {
       insertEntry: db.prepare("INSERT OR REPLACE INTO raft_entry (grp, idx, term, type, data, crc) VALUES (?, ?, ?, ?, ?, ?)"),
@@ -166,7 +170,7 @@ export class SqliteLogStorage implements LogStore {
       }
       this.terms.push(r.term);
       this.tail.push(e);
-      if (this.tail.length > TAIL_ENTRIES) this.tail.splice(0, this.tail.length - TAIL_ENTRIES);
+      if (this.tail.length > this.cacheEntries) this.tail.splice(0, this.tail.length - this.cacheEntries);
     }
     if (corruptAt) {
       this.setWatermarkRow(Math.max(this.watermark, maxIdx));
@@ -298,7 +302,7 @@ export class SqliteLogStorage implements LogStore {
       this.terms.push(e.term);
       this.tail.push(e);
     }
-    if (this.tail.length > TAIL_ENTRIES) this.tail = this.tail.slice(this.tail.length - TAIL_ENTRIES);
+    if (this.tail.length > this.cacheEntries) this.tail = this.tail.slice(this.tail.length - this.cacheEntries);
   }
 
   createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot {
@@ -321,6 +325,17 @@ export class SqliteLogStorage implements LogStore {
   /** Entries up to the snapshot are already dropped by createSnapshot (the snapshot row is the log's new start). */
   compact(index: number): void {
     if (index > this.snap.meta.index) throw new Error(`compact ${index} beyond snapshot ${this.snap.meta.index}`);
+  }
+
+  /**
+   * Called after entries() raised CorruptionError: verifies the log again as on open, dropping the
+   * damaged suffix and setting the recovery watermark. Returns the first damaged index (0: none found).
+   */
+  recover(): number {
+    this.terms = [];
+    this.tail = [];
+    this.corruptAt = this.db.transaction(() => this.load(this.snap.meta.conf))();
+    return this.corruptAt;
   }
 
   clearRecoveryWatermark(): void {
