@@ -859,9 +859,10 @@ export class RaftCore {
   private handleAppendResponse(m: Message, pr: NonNullable<ReturnType<ProgressTracker["progress"]["get"]>>): void {
     pr.recentActive = true;
     if (m.reject) {
-      if (m.rejectHint < pr.match) {
-        // The follower's log is shorter than what it acknowledged: it lost entries to corruption (it is
-        // recovering and will not vote). Start over from what it still has.
+      if (m.rejectHint < pr.match && m.index >= pr.match) {
+        // The follower rejects an append that follows what it acknowledged, its log ending before that:
+        // it lost entries to corruption (it is recovering and will not vote). Start over from what it
+        // still has. (A rejection of an append below the match is a late one and changes nothing.)
         pr.match = m.rejectHint;
         pr.becomeProbe();
         this.maybeSendAppend(m.from, true);
