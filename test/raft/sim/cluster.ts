@@ -872,7 +872,11 @@ export class Simulation {
     const lin = checkLinearizable(this.history);
     this.stats.historyOps = this.history.length;
     if (lin.unknown) this.stats.linUnknown++;
-    if (!lin.ok) throw new InvariantViolation(`linearizability: history of key ${lin.key} has no linearization`);
+    if (!lin.ok) {
+      const ops = this.history.filter((o) => o.key === lin.key).sort((x, y) => x.call - y.call);
+      const show = ops.slice(-30).map((o) => `c${o.clientId} ${o.kind} ${o.value ?? "-"} [${o.call},${o.ret === Infinity ? "?" : o.ret}]`);
+      throw new InvariantViolation(`linearizability: history of key ${lin.key} has no linearization; its ${ops.length > 30 ? "last 30 " : ""}operations (client, op, value, [call,return]): ${show.join("; ")}`);
+    }
   }
 
   // ---------------------------------------------------------------- clients
