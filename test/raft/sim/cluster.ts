@@ -163,6 +163,7 @@ export class Simulation {
   private phase: 1 | 2 | 3 = 1;
   private deadline = Infinity;
   private phaseStart = 0;
+  private catchUpBound = false;
   private oldLeader: NodeId | null = null;
   private probe: { index: number; term: number; node: NodeId } | null = null;
   private readonly cfg: {
@@ -517,7 +518,7 @@ export class Simulation {
         if (this.now > this.deadline) {
           const what = [
             "",
-            `no progress within ${this.livenessTicks} ticks after the world healed`,
+            this.catchUpBound ? "members did not catch up within the bound (400 ticks + 5 per entry behind)" : `no progress within ${this.livenessTicks} ticks after the world healed`,
             "the idle cluster did not quiesce",
             `no new leader and progress within ${this.livenessTicks} ticks after the leader ${this.oldLeader} of an idle cluster crashed`,
           ][this.phase];
@@ -811,6 +812,19 @@ export class Simulation {
       return;
     }
     const conf = core.currentConf();
+    if (!this.catchUpBound && this.checker.committedTerm[this.probe.index] === this.probe.term) {
+      // Progress resumed. Members far behind then need time in proportion to what they lack (with
+      // one-entry appends and one in flight, a round trip per entry): the bound grows by 5 ticks per entry.
+      this.catchUpBound = true;
+      let lag = 0;
+      for (const id of [...conf.voters, ...conf.learners]) {
+        const n = this.nodes.get(id);
+        if (!n?.alive) continue;
+        const target = Math.max(core.log.lastIndex(), n.storage!.recoveryWatermark());
+        lag = Math.max(lag, target - n.core!.log.applied);
+      }
+      this.deadline = this.now + (this.livenessTicks + 5 * lag) * TICK;
+    }
     for (const id of [...conf.voters, ...conf.learners]) {
       const n = this.nodes.get(id);
       if (n?.retired) continue;
