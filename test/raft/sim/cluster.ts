@@ -40,6 +40,8 @@ export interface SimStats {
   crashes: number;
   tornWrites: number;
   rots: number;
+  snapshotRots: number;
+  snapshotRecoveries: number;
   recoveries: number;
   snapshotsSent: number;
   confChanges: number;
@@ -193,6 +195,8 @@ export class Simulation {
     crashes: 0,
     tornWrites: 0,
     rots: 0,
+    snapshotRots: 0,
+    snapshotRecoveries: 0,
     recoveries: 0,
     snapshotsSent: 0,
     confChanges: 0,
@@ -350,7 +354,7 @@ export class Simulation {
   }
 
   private boot(n: SimNode): void {
-    const { storage, corruptAt } = n.disk.load();
+    const { storage, corruptAt, snapshotDamaged } = n.disk.load();
     n.storage = storage;
     const snap = storage.snapshot();
     n.kv = KvState.deserialize(snap.data);
@@ -361,7 +365,8 @@ export class Simulation {
     n.incarnation++;
     if (corruptAt) {
       this.stats.recoveries++;
-      this.log(`${n.id} restarted: damaged entry ${corruptAt} found, recovering until ${storage.recoveryWatermark()}`);
+      if (snapshotDamaged) this.stats.snapshotRecoveries++;
+      this.log(`${n.id} restarted: damaged ${snapshotDamaged ? "snapshot" : "entry"} ${corruptAt} found, recovering until ${storage.recoveryWatermark()}`);
     }
     this.checker.restarted(n.id, n.core, snap.meta.index, n.kv.digest);
     this.schedule(this.rng.int(1, n.tickPeriod), { kind: "tick", node: n.id, inc: n.incarnation });
@@ -680,11 +685,13 @@ export class Simulation {
     }
     if (r.chance(cfg.rotP) && this.damaged === null) {
       const n = r.pick(members);
-      const idx = n.disk.rot(this.diskRng);
+      const snap = r.chance(0.25);
+      const idx = snap ? n.disk.rotSnapshot(this.diskRng) : n.disk.rot(this.diskRng);
       if (idx) {
         this.stats.rots++;
+        if (snap) this.stats.snapshotRots++;
         this.damaged = n.id;
-        this.log(`${n.id} disk rots entry ${idx}`);
+        this.log(`${n.id} disk rots ${snap ? "the snapshot at" : "entry"} ${idx}`);
         if (n.alive && r.chance(0.7)) {
           this.crash(n, " (to find the rot)");
           this.schedule(r.int(1, 50), { kind: "restart", node: n.id });
