@@ -12,12 +12,12 @@ const cases: { name: string; maxSeeds: number; world: SimOptions["world"] }[] = 
   { name: "commit-previous-term", maxSeeds: 1500, world: "critical" },
   { name: "forget-vote", maxSeeds: 300, world: "mixed" },
   { name: "unconfirmed-read", maxSeeds: 300, world: "mixed" },
-  { name: "early-read", maxSeeds: 300, world: "mixed" },
+  { name: "early-read", maxSeeds: 600, world: "mixed" },
   { name: "vote-for-stale-log", maxSeeds: 300, world: "mixed" },
   { name: "recovering-votes", maxSeeds: 300, world: "mixed" },
   { name: "no-consistency-check", maxSeeds: 300, world: "mixed" },
   { name: "unclamped-heartbeat", maxSeeds: 300, world: "mixed" },
-  { name: "send-before-persist", maxSeeds: 300, world: "mixed" },
+  { name: "send-before-persist", maxSeeds: 1500, world: "mixed" },
   { name: "deaf-quiesced", maxSeeds: 300, world: "mixed" },
 ];
 
