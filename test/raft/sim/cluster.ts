@@ -734,7 +734,7 @@ export class Simulation {
     const core = l.core!;
     const conf = core.currentConf();
     const r = this.rng;
-    const choice = r.int(0, 2);
+    const choice = r.int(0, 3);
     if (choice === 0 && this.spares.length) {
       const id = this.spares[0]!;
       const res = core.proposeConfChange({ type: "addLearner", nodeId: id });
@@ -753,6 +753,20 @@ export class Simulation {
       const id = r.pick(conf.voters);
       const res = core.proposeConfChange({ type: "removeNode", nodeId: id });
       this.log(`${l.id} proposes removeNode ${id}: ${res.ok ? `index ${res.index}` : res.reason}`);
+      if (res.ok) {
+        this.stats.confChanges++;
+        this.pendingRemovals.push({ id, index: res.index, term: res.term });
+      }
+    } else if (choice === 3 && conf.voters.length > 3 && r.chance(0.5)) {
+      // Demotion: a voter (perhaps the leader itself) becomes a learner.
+      const id = r.pick(conf.voters);
+      const res = core.proposeConfChange({ type: "addLearner", nodeId: id });
+      this.log(`${l.id} proposes to demote ${id} to learner: ${res.ok ? `index ${res.index}` : res.reason}`);
+      if (res.ok) this.stats.confChanges++;
+    } else if (choice === 3 && conf.learners.length) {
+      const id = r.pick(conf.learners);
+      const res = core.proposeConfChange({ type: "removeNode", nodeId: id });
+      this.log(`${l.id} proposes removeNode ${id} (a learner): ${res.ok ? `index ${res.index}` : res.reason}`);
       if (res.ok) {
         this.stats.confChanges++;
         this.pendingRemovals.push({ id, index: res.index, term: res.term });
