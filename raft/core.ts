@@ -523,9 +523,15 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0;
+    if (this.electionElapsed < this.randomizedElectionTimeout) return;
+    this.electionElapsed = 0;
+    if (this.promotable()) {
       this.hup(false);
+    } else if (this.quiesceEnabled && this.role === Role.Follower && this.lead !== NONE) {
+      // A member that may not campaign (a learner, a recovering node) has nothing to time out for:
+      // it sleeps again rather than tick for a leader that went quiet (its driver still wakes it if the
+      // leader's node falls silent, and anything new from the leader does).
+      this.quiesced = true;
     }
   }
 
@@ -747,7 +753,16 @@ export class RaftCore {
   private handleQuiesce(m: Message): void {
     const last = this.log.lastIndex();
     this.log.commitTo(Math.min(m.commit, last));
-    const idle = this.quiesceEnabled && this.recoveryWatermark === 0 && m.commit === last && this.log.committed === last;
+    const whole = m.commit === last && this.log.committed === last;
+    if (whole && this.recoveryWatermark) {
+      // The leader quiesces only once every member matched its whole log: ours is now exactly the
+      // current leader's. Whatever this node acknowledged before its damage and lost is either in
+      // that log (anything committed is, by leader completeness, and so is anything it acknowledged to
+      // this leader) or was never committed, so it may vote again, even short of its watermark: an
+      // idle group would otherwise never bring its log up to it.
+      this.endRecovery();
+    }
+    const idle = this.quiesceEnabled && this.recoveryWatermark === 0 && whole;
     if (idle) this.quiesced = true;
     const r = emptyMessage(idle ? MessageType.QuiesceResp : MessageType.HeartbeatResp, this.id, m.from, this.term);
     r.index = m.index;
@@ -774,10 +789,16 @@ export class RaftCore {
         return true;
       case MessageType.Heartbeat:
         return m.commit <= this.log.committed;
-      case MessageType.App:
-        if (m.commit > this.log.committed || !this.log.matchTerm(m.index, m.logTerm)) return false;
-        for (const e of m.entries) if (!this.log.matchTerm(e.index, e.term)) return false;
+      case MessageType.App: {
+        // Entries up to our commit index are settled (and may be compacted away here): only what
+        // lies beyond it can be news.
+        const c = this.log.committed;
+        if (m.commit > c || (m.index > c && !this.log.matchTerm(m.index, m.logTerm))) return false;
+        for (const e of m.entries) if (e.index > c && !this.log.matchTerm(e.index, e.term)) return false;
         return true;
+      }
+      case MessageType.Snap:
+        return m.snapshot !== null && m.snapshot.meta.index <= this.log.committed;
       default:
         return false;
     }

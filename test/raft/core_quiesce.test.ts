@@ -3,8 +3,10 @@
 // falls silent.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { RaftCore } from "../../raft/core.js";
+import { MemoryStorage } from "../../raft/memory_storage.js";
 import { MessageType, Role } from "../../raft/types.js";
-import { TestCluster } from "./harness.js";
+import { TestCluster, ent } from "./harness.js";
 
 function idle(c: TestCluster, ids: string[], maxTicks = 30): void {
   for (let i = 0; i < maxTicks && !ids.every((id) => c.core(id).quiesced); i++) c.tickAll(1);
@@ -56,6 +58,11 @@ test("late and duplicated messages of the leader do not wake a quiesced follower
   const old = c.sent.filter((m) => m.to === "b" && (m.type === MessageType.App || m.type === MessageType.Heartbeat));
   assert.ok(old.length > 0);
   idle(c, ["a", "b", "c"]);
+  // b's state machine snapshots and compacts its log: the late appends now refer to entries it no longer has.
+  const b = c.core("b");
+  const st = c.storages.get("b")!;
+  st.createSnapshot(b.log.applied, b.confStateAt(b.log.applied), new Uint8Array());
+  st.compact(b.log.applied);
   for (const m of old) c.deliver({ ...m });
   c.settle();
   assert.equal(c.core("b").quiesced, true);
@@ -121,4 +128,36 @@ test("a vote request wakes quiesced members (a restarted node campaigns)", () =>
   assert.equal(c.core("c").quiesced, false, "b's pre-vote woke c");
   assert.equal(c.leaders().length, 1);
   idle(c, ["a", "b", "c"], 60);
+});
+
+test("a recovering member whose watermark lies beyond the leader's log stops recovering once the idle group quiesces", () => {
+  for (const quiesce of [false, true]) {
+    const ids = ["a", "b", "c"];
+    const snap = { meta: { index: 0, term: 0, conf: { voters: ids, learners: [] } }, data: new Uint8Array() };
+    const full = [ent(1, 1), ent(2, 1), ent(3, 2), ent(4, 2)];
+    const c = new TestCluster([], { quiesce }, 1);
+    for (const id of ids) {
+      // c lost entries 3.. to damage; its log once reached 100 (entries of some old term that never committed).
+      const storage = id === "c" ? MemoryStorage.restore({ term: 2, vote: "", commit: 2 }, snap, full.slice(0, 2), 100) : MemoryStorage.restore({ term: 2, vote: "", commit: 2 }, snap, full, 0);
+      c.storages.set(id, storage);
+      c.applied.set(id, []);
+      c.readStates.set(id, []);
+      c.cores.set(id, new RaftCore({ id, storage, random: () => c.rng.next(), quiesce }));
+    }
+    c.elect("a");
+    for (let i = 0; i < 40; i++) c.tickAll(1);
+    assert.equal(c.core("c").log.lastIndex(), c.core("a").log.lastIndex(), "c caught up with the leader");
+    assert.equal(c.core("c").status().recovering, !quiesce, quiesce ? "the Quiesce showed c it holds the leader's whole log" : "still short of its watermark");
+    if (quiesce) assert.ok(ids.every((id) => c.core(id).quiesced));
+  }
+});
+
+test("a learner woken by something the leader does not know of goes back to sleep on its own", () => {
+  const c = new TestCluster(["a", "b", "c", "d"], { quiesce: true }, 1, { voters: ["a", "b", "c"], learners: ["d"] });
+  c.elect("a");
+  idle(c, ["a", "b", "c", "d"]);
+  c.core("d").unquiesce();
+  for (let i = 0; i < 40 && !c.core("d").quiesced; i++) c.tickAll(1);
+  assert.equal(c.core("d").quiesced, true);
+  assert.equal(c.core("a").quiesced, true, "the leader was never disturbed");
 });
