@@ -336,8 +336,28 @@ export class RaftHost implements RaftReceiver {
     if (!g) return;
     this.groups.delete(name);
     this.dirty.delete(g);
+    this.handOff(g);
     g.fail(new RaftError(`raft group ${name} removed`, "removed"));
     this.note(g);
+  }
+
+  /**
+   * A leader that stops here (its group removed or failed) hands leadership to an up-to-date voter at
+   * once: otherwise members of a quiesced group would wait on a node that keeps pinging for its other
+   * groups, and never notice.
+   */
+  private handOff(g: RaftGroup): void {
+    const c = g.core;
+    if (c.role !== Role.Leader || g.failed) return;
+    const last = c.log.lastIndex();
+    let to: NodeId | null = null;
+    for (const [id, pr] of c.tracker.progress) {
+      if (id === this.id || pr.isLearner) continue;
+      if (to === null || pr.match === last) to = id;
+      if (pr.match === last) break;
+    }
+    if (to === null) return;
+    this.transport.send([{ group: g.name, message: emptyMessage(MessageType.TimeoutNow, this.id, to, c.term) }]);
   }
 
   start(): void {
@@ -504,6 +524,7 @@ export class RaftHost implements RaftReceiver {
       }
       const err = e instanceof Error ? e : new Error(String(e));
       this.logger?.("error", `raft[${g.name}] stopped: ${err.message}`);
+      this.handOff(g);
       g.fail(err);
       if (!(e instanceof CorruptionError)) this.logger?.("error", err.stack ?? "");
       g.opts.onFailure?.(err);

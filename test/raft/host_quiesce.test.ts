@@ -108,3 +108,28 @@ test("the host's own pings are never taken for a group", () => {
   const h = new RaftHost({ id: "a", transport: net.transportFor("a") });
   assert.throws(() => h.addGroup({ group: HOST_GROUP, storage: new MemoryStorage({ voters: ["a"], learners: [] }), stateMachine: new Counter() }), /needs a name/);
 });
+
+test("a leader whose group stops on its host hands leadership over, although the host keeps pinging for its other groups", async () => {
+  const w = await world(2);
+  const a = w.hosts[0]!;
+  const settleIdle = async () => {
+    for (let t = 0; t < 300 && w.hosts.some((h) => h.activeGroups > 0); t++) await w.tick();
+    for (const h of w.hosts) assert.equal(h.activeGroups, 0);
+  };
+  await settleIdle();
+  // Both groups led by a, so a goes on pinging its peers once g0 is gone.
+  for (const name of ["g0", "g1"]) {
+    const l = w.leaderOf(name)!;
+    if (l !== w.groups.get(name)![0]) {
+      assert.ok(l.transferLeadership("a"));
+      for (let t = 0; t < 50 && !w.groups.get(name)![0]!.isLeader; t++) await w.tick();
+    }
+    assert.ok(w.groups.get(name)![0]!.isLeader);
+  }
+  await settleIdle();
+  a.removeGroup("g0");
+  const others = w.groups.get("g0")!.slice(1);
+  for (let t = 0; t < 100 && !others.some((g) => g.isLeader); t++) await w.tick();
+  assert.ok(others.some((g) => g.isLeader), "b or c took over g0");
+  assert.ok(w.groups.get("g1")![0]!.isLeader, "g1 undisturbed");
+});
