@@ -508,6 +508,8 @@ export class RaftHost implements RaftReceiver {
       return fn();
     } catch (e0) {
       let e = e0;
+      // A leader that cannot go on serving hands over before it starts over or stops.
+      this.handOff(g);
       if (e instanceof CorruptionError) {
         try {
           if (g.recover(e)) {
@@ -524,7 +526,6 @@ export class RaftHost implements RaftReceiver {
       }
       const err = e instanceof Error ? e : new Error(String(e));
       this.logger?.("error", `raft[${g.name}] stopped: ${err.message}`);
-      this.handOff(g);
       g.fail(err);
       if (!(e instanceof CorruptionError)) this.logger?.("error", err.stack ?? "");
       g.opts.onFailure?.(err);
