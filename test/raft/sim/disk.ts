@@ -164,6 +164,9 @@ export class SimDisk {
       this.watermark = Math.max(this.watermark, this.lastIndex());
       this.ents.length = corruptAt - this.firstIndex();
     }
+    // What survived of an incomplete batch is now log like any other (the node may acknowledge it
+    // from here on): damage found in it later is corruption, not the tail of a torn write.
+    for (const se of this.ents) se.torn = false;
     const storage = MemoryStorage.restore(
       this.hard,
       this.snap,
