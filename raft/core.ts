@@ -771,8 +771,8 @@ export class RaftCore {
 
   /**
    * A message that tells a quiesced node nothing new: the idle heartbeats and their answers, messages
-   * of older terms, and duplicated or late messages of the current leader (heartbeats, appends of entries it already has,
-   * acknowledgements of what the leader knows matched). Anything else wakes it.
+   * of older terms, and duplicated or late messages of the current leader (heartbeats, appends of
+   * entries it already has, acknowledgements of what the leader knows matched). Anything else wakes it.
    */
   private isIdleNoise(m: Message): boolean {
     // A message of an older term only earns its sender our term in reply.
