@@ -524,7 +524,7 @@ export class Simulation {
           const what = [
             "",
             this.catchUpBound ? "members did not catch up within the bound (400 ticks + 5 per entry behind)" : `no progress within ${this.livenessTicks} ticks after the world healed`,
-            "the idle cluster did not quiesce",
+            "the idle cluster did not settle (every member holding all of the leader's log, and quiesced when enabled)",
             `no new leader and progress within ${this.livenessTicks} ticks after the leader ${this.oldLeader} of an idle cluster crashed`,
           ][this.phase];
           throw new InvariantViolation(`liveness: ${what} (${this.livenessReport()})`);
@@ -837,14 +837,7 @@ export class Simulation {
       // Progress resumed. Members far behind then need time in proportion to what they lack (with
       // one-entry appends and one in flight, a round trip per entry): the bound grows by 5 ticks per entry.
       this.catchUpBound = true;
-      let lag = 0;
-      for (const id of [...conf.voters, ...conf.learners]) {
-        const n = this.nodes.get(id);
-        if (!n?.alive) continue;
-        const target = Math.max(core.log.lastIndex(), n.storage!.recoveryWatermark());
-        lag = Math.max(lag, target - n.core!.log.applied);
-      }
-      this.deadline = this.now + (this.livenessTicks + 5 * lag) * TICK;
+      this.deadline = this.now + (this.livenessTicks + 5 * this.lag(l)) * TICK;
     }
     for (const id of [...conf.voters, ...conf.learners]) {
       const n = this.nodes.get(id);
@@ -867,24 +860,38 @@ export class Simulation {
     this.phase = 2;
     this.probe = null;
     this.phaseStart = this.now;
-    this.deadline = this.now + this.livenessTicks * TICK;
+    this.deadline = this.now + (this.livenessTicks + 5 * this.lag(l)) * TICK;
+  }
+
+  /** How many entries the member furthest behind the leader `l` lacks (a recovering one: up to its watermark). */
+  private lag(l: SimNode): number {
+    const core = l.core!;
+    const conf = core.currentConf();
+    let lag = 0;
+    for (const id of [...conf.voters, ...conf.learners]) {
+      const n = this.nodes.get(id);
+      if (!n?.alive) continue;
+      const target = Math.max(core.log.lastIndex(), n.storage!.recoveryWatermark());
+      lag = Math.max(lag, target - n.core!.log.applied);
+    }
+    return lag;
   }
 
   /** Phase 2: the cluster is idle; once it has quiesced (or idled a while, without quiescence) its leader crashes for good. */
   private idlePhase(): void {
     const l = this.leader();
     if (!l) return;
-    if (this.cfg.quiesce) {
-      // Members still catching up (with one-entry appends over a slow network, that takes a while) cannot quiesce yet.
-      const conf = l.core!.currentConf();
-      for (const id of [...conf.voters, ...conf.learners]) {
-        const n = this.nodes.get(id)!;
-        if (n.alive && !n.core!.quiesced) return;
-      }
-    } else if (this.now < this.phaseStart + 30 * TICK) {
-      return;
+    // Members still catching up (with one-entry appends over a slow network, that takes a while)
+    // cannot quiesce yet; the leader dies only once they hold everything it has.
+    const conf = l.core!.currentConf();
+    const last = l.core!.log.lastIndex();
+    for (const id of [...conf.voters, ...conf.learners]) {
+      const n = this.nodes.get(id)!;
+      if (n.alive && (n.core!.log.applied < last || (this.cfg.quiesce && !n.core!.quiesced))) return;
     }
+    if (this.now < this.phaseStart + 30 * TICK) return;
     this.phase = 3;
+    this.catchUpBound = false;
     this.oldLeader = l.id;
     this.crash(l, " for good (the idle cluster's leader)");
     l.retired = true;
