@@ -196,10 +196,13 @@ export class RaftCore {
 
   /**
    * Wakes a quiesced group. The driver calls this on a follower when it stops hearing from the
-   * leader's node; the election timer then runs again from where it stopped.
+   * leader's node: its lease on that leader has run out (it grants votes again), and it campaigns
+   * within one election timeout unless it hears from a leader.
    */
   unquiesce(): void {
+    if (!this.quiesced) return;
     this.wake();
+    if (this.role !== Role.Leader) this.electionElapsed = Math.max(this.electionElapsed, this.electionTimeout);
   }
 
   private wake(): void {
@@ -524,14 +527,17 @@ export class RaftCore {
   private tickElection(): void {
     this.electionElapsed++;
     if (this.electionElapsed < this.randomizedElectionTimeout) return;
-    this.electionElapsed = 0;
     if (this.promotable()) {
+      this.electionElapsed = 0;
       this.hup(false);
     } else if (this.quiesceEnabled && this.role === Role.Follower && this.lead !== NONE) {
       // A member that may not campaign (a learner, a recovering node) has nothing to time out for:
       // it sleeps again rather than tick for a leader that went quiet (its driver still wakes it if the
-      // leader's node falls silent, and anything new from the leader does).
+      // leader's node falls silent, and anything new from the leader does). Its lease on that leader
+      // has run out, and stays so while it sleeps: it grants votes to others.
       this.quiesced = true;
+    } else {
+      this.electionElapsed = 0;
     }
   }
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RaftCore } from "../../raft/core.js";
 import { MemoryStorage } from "../../raft/memory_storage.js";
-import { MessageType, Role } from "../../raft/types.js";
+import { MessageType, Role, emptyMessage } from "../../raft/types.js";
 import { TestCluster, ent } from "./harness.js";
 
 function idle(c: TestCluster, ids: string[], maxTicks = 30): void {
@@ -160,4 +160,38 @@ test("a learner woken by something the leader does not know of goes back to slee
   for (let i = 0; i < 40 && !c.core("d").quiesced; i++) c.tickAll(1);
   assert.equal(c.core("d").quiesced, true);
   assert.equal(c.core("a").quiesced, true, "the leader was never disturbed");
+});
+
+test("a member woken because its leader's node fell silent, or asleep again after a silent timeout, no longer honours the leader's lease", () => {
+  const preVote = (c: TestCluster, from: string, to: string) => {
+    const m = emptyMessage(MessageType.PreVote, from, to, c.core(from).term + 1);
+    m.index = c.core(from).log.lastIndex();
+    m.logTerm = c.core(from).log.lastTerm();
+    c.queue = [];
+    c.core(to).step(m);
+    c.flush();
+    return c.queue.find((x) => x.type === MessageType.PreVoteResp && x.to === from);
+  };
+  for (const driverWoke of [false, true]) {
+    const c = new TestCluster(["a", "b", "c"], { quiesce: true });
+    c.elect("a");
+    idle(c, ["a", "b", "c"]);
+    c.down.add("a");
+    // Once b's driver stops hearing from a, b answers c's pre-vote at once; before, it trusts a.
+    if (driverWoke) c.core("b").unquiesce();
+    const r = preVote(c, "c", "b");
+    if (driverWoke) assert.equal(r?.reject, false);
+    else assert.equal(r, undefined, "b still trusts a: the pre-vote is ignored");
+  }
+
+  // d, a learner, woke (for nothing the leader knew of) and slept again after a silent election timeout.
+  const k = new TestCluster(["a", "b", "c", "d"], { quiesce: true }, 1, { voters: ["a", "b", "c"], learners: ["d"] });
+  k.elect("a");
+  idle(k, ["a", "b", "c", "d"]);
+  k.down.add("a");
+  k.core("d").step(emptyMessage(MessageType.TimeoutNow, "a", "d", k.core("a").term));
+  assert.equal(k.core("d").quiesced, false);
+  for (let i = 0; i < 40 && !k.core("d").quiesced; i++) k.tickAll(1);
+  assert.equal(k.core("d").quiesced, true);
+  assert.equal(preVote(k, "c", "d")?.reject, false, "d grants: its lease on a ran out");
 });
