@@ -3,7 +3,7 @@
 // hard state row carries a CRC32; on open the log is verified, and a damaged suffix is dropped and
 // remembered as the recovery watermark (see InitialState) instead of being served.
 import Database from "better-sqlite3";
-import { entryChecksum, hardStateChecksum, snapshotChecksum } from "./checksum.js";
+import { confChecksum, entryChecksum, hardStateChecksum, snapshotChecksum } from "./checksum.js";
 import { cloneConf } from "./conf.js";
 import type { InitialState, LogStore } from "./storage.js";
 import { type ConfState, CorruptionError, type Entry, type HardState, NONE, type Snapshot } from "./types.js";
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS raft_hard (
   crc INTEGER NOT NULL, watermark INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS raft_snap (
   grp TEXT PRIMARY KEY, idx INTEGER NOT NULL, term INTEGER NOT NULL, conf TEXT NOT NULL,
-  data BLOB NOT NULL, crc INTEGER NOT NULL);
+  data BLOB NOT NULL, crc INTEGER NOT NULL, conf_crc INTEGER NOT NULL DEFAULT 0);
 `;
 
 /** The database shared by the groups of one process. */
@@ -39,6 +39,9 @@ export class SqliteRaftStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${(opts.synchronous ?? "full").toUpperCase()}`);
     this.db.exec(SCHEMA);
+    // Databases from before the configuration had a checksum of its own.
+    const cols = this.db.prepare("PRAGMA table_info(raft_snap)").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "conf_crc")) this.db.exec("ALTER TABLE raft_snap ADD COLUMN conf_crc INTEGER NOT NULL DEFAULT 0");
   }
 
   /**
@@ -118,7 +121,7 @@ export class SqliteLogStorage implements LogStore {
         "INSERT INTO raft_hard (grp, term, vote, commit_idx, crc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(grp) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_idx = excluded.commit_idx, crc = excluded.crc",
       ),
       setWatermark: db.prepare("INSERT INTO raft_hard (grp, term, vote, commit_idx, crc, watermark) VALUES (?, 0, '', 0, ?, ?) ON CONFLICT(grp) DO UPDATE SET watermark = excluded.watermark"),
-      upsertSnap: db.prepare("INSERT OR REPLACE INTO raft_snap (grp, idx, term, conf, data, crc) VALUES (?, ?, ?, ?, ?, ?)"),
+      upsertSnap: db.prepare("INSERT OR REPLACE INTO raft_snap (grp, idx, term, conf, data, crc, conf_crc) VALUES (?, ?, ?, ?, ?, ?, ?)"),
     };
     this.corruptAt = db.transaction(() => this.load(bootstrap))();
   }
@@ -137,16 +140,26 @@ export class SqliteLogStorage implements LogStore {
     }
     const maxRow = this.db.prepare("SELECT MAX(idx) AS m FROM raft_entry WHERE grp = ?").get(name) as { m: number | null };
     const maxIdx = maxRow.m ?? 0;
-    const sr = this.db.prepare("SELECT idx, term, conf, data, crc FROM raft_snap WHERE grp = ?").get(name) as
-      | { idx: number; term: number; conf: string; data: Buffer; crc: number }
+    const sr = this.db.prepare("SELECT idx, term, conf, data, crc, conf_crc FROM raft_snap WHERE grp = ?").get(name) as
+      | { idx: number; term: number; conf: string; data: Buffer; crc: number; conf_crc: number }
       | undefined;
     if (sr) {
-      this.snap = { meta: { index: sr.idx, term: sr.term, conf: JSON.parse(sr.conf) as ConfState }, data: new Uint8Array(sr.data) };
-      if (snapshotChecksum(this.snap) !== sr.crc) {
+      let conf: ConfState | null = null;
+      try {
+        conf = JSON.parse(sr.conf) as ConfState;
+      } catch {
+        // Damaged beyond parsing: the checksums below fail.
+      }
+      const empty: ConfState = { voters: [], learners: [] };
+      this.snap = { meta: { index: sr.idx, term: sr.term, conf: conf ?? empty }, data: new Uint8Array(sr.data) };
+      if (!conf || snapshotChecksum(this.snap) !== sr.crc) {
         // Without the snapshot the entries after it cannot be applied: start over empty, recovering.
+        // The configuration has a checksum of its own and usually survives: without it the node would
+        // not know the group it belongs to until a snapshot or a configuration entry reached it.
+        const keep = conf && confChecksum(conf) === sr.conf_crc ? conf : empty;
         this.setWatermarkRow(Math.max(this.watermark, maxIdx, sr.idx));
         this.q.deleteFrom.run(name, 0);
-        this.snap = { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data: new Uint8Array(0) };
+        this.snap = { meta: { index: 0, term: 0, conf: keep }, data: new Uint8Array(0) };
         this.writeSnapRow(this.snap);
         this.terms = [0];
         this.tail = [];
@@ -195,7 +208,7 @@ export class SqliteLogStorage implements LogStore {
   }
 
   private writeSnapRow(s: Snapshot): void {
-    this.q.upsertSnap.run(this.name, s.meta.index, s.meta.term, JSON.stringify(s.meta.conf), Buffer.from(s.data), snapshotChecksum(s));
+    this.q.upsertSnap.run(this.name, s.meta.index, s.meta.term, JSON.stringify(s.meta.conf), Buffer.from(s.data), snapshotChecksum(s), confChecksum(s.meta.conf));
   }
 
   // ---------------------------------------------------------------- Storage (read side)

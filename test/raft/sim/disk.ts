@@ -137,11 +137,12 @@ export class SimDisk {
     if (hardStateChecksum(this.hard) !== this.hardCrc) throw new Error("sim disk: hard state damaged (not injected)");
     if (snapshotChecksum(this.snap) !== this.snapCrc) {
       // As the SQLite storage does: without its snapshot the log after it is useless; start over
-      // empty (knowing no configuration), recovering up to everything this disk held.
+      // empty, recovering up to everything this disk held. Rot hits the data: the configuration,
+      // checksummed on its own, survives.
       const at = this.snap.meta.index;
       this.watermark = Math.max(this.watermark, this.lastIndex());
       this.ents = [];
-      this.snap = { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data: new Uint8Array(0) };
+      this.snap = { meta: { index: 0, term: 0, conf: this.snap.meta.conf }, data: new Uint8Array(0) };
       this.snapCrc = snapshotChecksum(this.snap);
       this.hard = { ...this.hard, commit: 0 };
       this.hardCrc = hardStateChecksum(this.hard);
