@@ -1,7 +1,7 @@
 // CRC32 (zlib's, hardware-accelerated in Node >= 20.15) over the fields that give an entry or a
 // snapshot its meaning, so a bit flip anywhere in them is detected when the record is read back.
 import { crc32 } from "node:zlib";
-import type { Entry, HardState, Snapshot } from "./types.js";
+import type { ConfState, Entry, HardState, Snapshot } from "./types.js";
 
 const header = Buffer.alloc(24);
 
@@ -38,4 +38,9 @@ export function hardStateChecksum(hs: HardState): number {
   u64(header, 8, hs.commit);
   u64(header, 16, 0);
   return crcOver(hs.vote, crc32(header));
+}
+
+/** The configuration of a snapshot on its own: it survives damage to the snapshot's data. */
+export function confChecksum(c: ConfState): number {
+  return crc32(JSON.stringify(c));
 }

@@ -3,9 +3,10 @@
 // byte arrays length-prefixed. A CRC32 of the body trails the frame so a damaged frame is rejected
 // rather than stepped into the core.
 import { crc32 } from "node:zlib";
-import type { ConfState, Entry, Message, Snapshot } from "./types.js";
+import { type ConfState, type Entry, type Message, MessageType, type Snapshot } from "./types.js";
 
 const VERSION = 1;
+const MAX_TYPE = MessageType.QuiesceResp;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -138,7 +139,7 @@ export function decodeMessage(buf: Uint8Array): Message {
   const v = r.uint();
   if (v !== VERSION) throw new RangeError(`unknown message version ${v}`);
   const type = r.uint();
-  if (type < 1 || type > 12) throw new RangeError(`unknown message type ${type}`);
+  if (type < 1 || type > MAX_TYPE) throw new RangeError(`unknown message type ${type}`);
   const m: Message = {
     type,
     from: r.str(),

@@ -43,6 +43,17 @@ export interface RaftConfig {
   maxApplyBytes?: number;
   /** Proposals are refused while this many entries are uncommitted (bounded memory). */
   maxUncommittedEntries?: number;
+  /**
+   * Idle groups quiesce: once everything is committed and every member has it, the leader sends
+   * Quiesce heartbeats instead of heartbeats; members that hold everything stop their election timers
+   * and say so, and once all have, the leader stops too. An idle group then costs no ticks and no
+   * messages. Anything new (a proposal, a read, a campaign, a higher term, new entries) wakes it;
+   * duplicated or late messages that carry nothing new do not. A quiesced follower cannot notice its
+   * leader dying by itself: the driver must watch the leader's node (one liveness signal per pair of
+   * nodes, not per group) and call unquiesce() when it stops hearing from it. Use with PreVote: a
+   * member that wakes alone then asks before it disrupts.
+   */
+  quiesce?: boolean;
   /** Index the state machine has already applied (on restart: the snapshot's index, or more if it persists its state). */
   applied?: number;
   logger?: (level: "info" | "warn", msg: string) => void;
@@ -71,6 +82,7 @@ export interface RaftStatus {
   lead: NodeId;
   leadTransferee: NodeId;
   recovering: boolean;
+  quiesced: boolean;
   conf: ConfState;
   progress: Map<NodeId, ProgressStatus> | null;
 }
@@ -94,6 +106,13 @@ export class RaftCore {
   protected readonly maxMsgBytes: number;
   protected readonly maxApplyBytes: number;
   protected readonly maxUncommitted: number;
+  protected readonly quiesceEnabled: boolean;
+  /** The group is idle: tick() does nothing (see RaftConfig.quiesce). */
+  quiesced = false;
+  /** Leader: sending Quiesce heartbeats in attempt quiesceEpoch; quiesceAcks are the members that quiesced in it. */
+  private quiescing = false;
+  private quiesceEpoch = 0;
+  private readonly quiesceAcks = new Set<NodeId>();
   private readonly random: () => number;
   private readonly logger: ((level: "info" | "warn", msg: string) => void) | undefined;
 
@@ -131,6 +150,7 @@ export class RaftCore {
     this.maxMsgBytes = cfg.maxMsgBytes ?? 1 << 20;
     this.maxApplyBytes = cfg.maxApplyBytes ?? 16 << 20;
     this.maxUncommitted = cfg.maxUncommittedEntries ?? 1 << 16;
+    this.quiesceEnabled = cfg.quiesce ?? false;
     this.random = cfg.random;
     this.logger = cfg.logger;
     this.tracker = new ProgressTracker(cfg.maxInflightMsgs ?? 256);
@@ -163,16 +183,35 @@ export class RaftCore {
   // ---------------------------------------------------------------- public API
 
   tick(): void {
+    if (this.quiesced) return;
     if (this.role === Role.Leader) this.tickHeartbeat();
     else this.tickElection();
   }
 
   /** Starts an election now (as if the election timeout elapsed). */
   campaign(): void {
+    this.wake();
     this.hup(false);
   }
 
+  /**
+   * Wakes a quiesced group. The driver calls this on a follower when it stops hearing from the
+   * leader's node: its lease on that leader has run out (it grants votes again), and it campaigns
+   * within one election timeout unless it hears from a leader.
+   */
+  unquiesce(): void {
+    if (!this.quiesced) return;
+    this.wake();
+    if (this.role !== Role.Leader) this.electionElapsed = Math.max(this.electionElapsed, this.electionTimeout);
+  }
+
+  private wake(): void {
+    this.quiesced = false;
+    this.quiescing = false;
+  }
+
   propose(data: Uint8Array): ProposeResult {
+    this.wake();
     const refused = this.refuseProposal();
     if (refused) return refused;
     const e = this.appendEntry(EntryType.Normal, data);
@@ -185,6 +224,7 @@ export class RaftCore {
    * errata), and, when promoting a learner, until it has caught up to the commit index.
    */
   proposeConfChange(cc: ConfChange): ProposeResult {
+    this.wake();
     const refused = this.refuseProposal();
     if (refused) return refused;
     if (this.pendingConfIndex > this.log.committed) return { ok: false, reason: "conf-change-pending" };
@@ -205,6 +245,7 @@ export class RaftCore {
    * leader has confirmed its leadership; returns false when no leader is known (retry later).
    */
   readIndex(context: string): boolean {
+    this.wake();
     if (this.role === Role.Leader) return this.leaderReadIndex(this.id, context);
     if (this.lead === NONE) return false;
     const m = emptyMessage(MessageType.ReadIndex, this.id, this.lead, 0);
@@ -215,6 +256,7 @@ export class RaftCore {
 
   /** Hands leadership to `to` once it has caught up (for stepdown). Proposals are refused meanwhile. */
   transferLeadership(to: NodeId): boolean {
+    this.wake();
     if (this.role !== Role.Leader || to === this.id) return false;
     const pr = this.tracker.progress.get(to);
     if (!pr || pr.isLearner) return false;
@@ -244,6 +286,7 @@ export class RaftCore {
   }
 
   step(m: Message): void {
+    if ((this.quiesced || this.quiescing) && !this.isIdleNoise(m)) this.wake();
     if (m.term === 0) {
       // Only forwarded ReadIndex requests travel without a term.
       if (m.type === MessageType.ReadIndex) this.stepByRole(m);
@@ -261,7 +304,7 @@ export class RaftCore {
         // A pre-vote never changes our term.
       } else if (m.type === MessageType.PreVoteResp && !m.reject) {
         // A granted pre-vote carries the future term; we bump our term only when we win the pre-vote.
-      } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) {
+      } else if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Quiesce || m.type === MessageType.Snap) {
         this.becomeFollower(m.term, m.from);
       } else {
         // Learning a higher term from anything but a leader does not restart the election timer
@@ -272,7 +315,7 @@ export class RaftCore {
         this.electionElapsed = elapsed;
       }
     } else if (m.term < this.term) {
-      if (m.type === MessageType.Heartbeat || m.type === MessageType.App) {
+      if (m.type === MessageType.Heartbeat || m.type === MessageType.Quiesce || m.type === MessageType.App) {
         // A stale leader (e.g. one that was partitioned away while we moved on) learns our term from
         // this and steps down. Without it, PreVote/CheckQuorum could leave it leading forever, and so
         // could a node that cannot campaign to spread its term (a recovering one).
@@ -375,6 +418,7 @@ export class RaftCore {
       lead: this.lead,
       leadTransferee: this.leadTransferee,
       recovering: this.recoveryWatermark > 0,
+      quiesced: this.quiesced,
       conf: cloneConf(this.currentConf()),
       progress,
     };
@@ -408,6 +452,7 @@ export class RaftCore {
       this.vote = NONE;
     }
     this.lead = NONE;
+    this.wake();
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.electionTimeout + Math.floor(this.random() * this.electionTimeout);
@@ -481,9 +526,18 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.electionElapsed < this.randomizedElectionTimeout) return;
+    if (this.promotable()) {
       this.electionElapsed = 0;
       this.hup(false);
+    } else if (this.quiesceEnabled && this.role === Role.Follower && this.lead !== NONE) {
+      // A member that may not campaign (a learner, a recovering node) has nothing to time out for:
+      // it sleeps again rather than tick for a leader that went quiet (its driver still wakes it if the
+      // leader's node falls silent, and anything new from the leader does). Its lease on that leader
+      // has run out, and stays so while it sleeps: it grants votes to others.
+      this.quiesced = true;
+    } else {
+      this.electionElapsed = 0;
     }
   }
 
@@ -509,6 +563,11 @@ export class RaftCore {
     }
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;
+      if (this.quiesceEnabled && this.canQuiesce()) {
+        this.bcastQuiesce();
+        return;
+      }
+      this.quiescing = false;
       this.bcastHeartbeat(this.readOnly.lastPendingContext());
     }
   }
@@ -596,6 +655,10 @@ export class RaftCore {
         this.becomeFollower(m.term, m.from);
         this.handleHeartbeat(m);
         return;
+      case MessageType.Quiesce:
+        this.becomeFollower(m.term, m.from);
+        this.handleQuiesce(m);
+        return;
       case MessageType.Snap:
         this.becomeFollower(m.term, m.from);
         this.handleSnapshot(m);
@@ -627,6 +690,11 @@ export class RaftCore {
         this.electionElapsed = 0;
         this.lead = m.from;
         this.handleHeartbeat(m);
+        return;
+      case MessageType.Quiesce:
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleQuiesce(m);
         return;
       case MessageType.Snap:
         this.electionElapsed = 0;
@@ -685,6 +753,61 @@ export class RaftCore {
     const r = emptyMessage(MessageType.HeartbeatResp, this.id, m.from, this.term);
     r.context = m.context;
     this.send(r);
+  }
+
+  /** An idle heartbeat: quiesce too, if this node holds and has committed everything the leader has. */
+  private handleQuiesce(m: Message): void {
+    const last = this.log.lastIndex();
+    this.log.commitTo(Math.min(m.commit, last));
+    const whole = m.commit === last && this.log.committed === last;
+    if (whole && this.recoveryWatermark) {
+      // The leader quiesces only once every member matched its whole log: ours is now exactly the
+      // current leader's. Whatever this node acknowledged before its damage and lost is either in
+      // that log (anything committed is, by leader completeness, and so is anything it acknowledged to
+      // this leader) or was never committed, so it may vote again, even short of its watermark: an
+      // idle group would otherwise never bring its log up to it.
+      this.endRecovery();
+    }
+    const idle = this.quiesceEnabled && this.recoveryWatermark === 0 && whole;
+    if (idle) this.quiesced = true;
+    const r = emptyMessage(idle ? MessageType.QuiesceResp : MessageType.HeartbeatResp, this.id, m.from, this.term);
+    r.index = m.index;
+    this.send(r);
+  }
+
+  /**
+   * A message that tells a quiesced node nothing new: the idle heartbeats and their answers, messages
+   * of older terms, and duplicated or late messages of the current leader (heartbeats, appends of
+   * entries it already has, acknowledgements of what the leader knows matched). Anything else wakes it.
+   */
+  private isIdleNoise(m: Message): boolean {
+    // A message of an older term only earns its sender our term in reply.
+    if (m.term !== this.term) return m.term !== 0 && m.term < this.term;
+    if (this.role === Role.Leader) {
+      if (m.type === MessageType.HeartbeatResp || m.type === MessageType.QuiesceResp) return true;
+      if (m.type !== MessageType.AppResp || m.reject) return false;
+      const pr = this.tracker.progress.get(m.from);
+      return pr !== undefined && m.index <= pr.match;
+    }
+    if (m.from !== this.lead) return false;
+    switch (m.type) {
+      case MessageType.Quiesce:
+        return true;
+      case MessageType.Heartbeat:
+        return m.commit <= this.log.committed;
+      case MessageType.App: {
+        // Entries up to our commit index are settled (and may be compacted away here): only what
+        // lies beyond it can be news.
+        const c = this.log.committed;
+        if (m.commit > c || (m.index > c && !this.log.matchTerm(m.index, m.logTerm))) return false;
+        for (const e of m.entries) if (e.index > c && !this.log.matchTerm(e.index, e.term)) return false;
+        return true;
+      }
+      case MessageType.Snap:
+        return m.snapshot !== null && m.snapshot.meta.index <= this.log.committed;
+      default:
+        return false;
+    }
   }
 
   private handleSnapshot(m: Message): void {
@@ -748,6 +871,13 @@ export class RaftCore {
       case MessageType.HeartbeatResp:
         if (pr) this.handleHeartbeatResponse(m, pr);
         return;
+      case MessageType.QuiesceResp:
+        if (!pr) return;
+        pr.recentActive = true;
+        if (!this.quiescing || m.index !== this.quiesceEpoch || !this.canQuiesce()) return;
+        this.quiesceAcks.add(m.from);
+        if (this.quiesceAcks.size === this.tracker.progress.size - 1) this.quiesced = true;
+        return;
       default:
         return;
     }
@@ -756,9 +886,10 @@ export class RaftCore {
   private handleAppendResponse(m: Message, pr: NonNullable<ReturnType<ProgressTracker["progress"]["get"]>>): void {
     pr.recentActive = true;
     if (m.reject) {
-      if (m.rejectHint < pr.match) {
-        // The follower's log is shorter than what it acknowledged: it lost entries to corruption (it is
-        // recovering and will not vote). Start over from what it still has.
+      if (m.rejectHint < pr.match && m.index >= pr.match) {
+        // The follower rejects an append that follows what it acknowledged, its log ending before that:
+        // it lost entries to corruption (it is recovering and will not vote). Start over from what it
+        // still has. (A rejection of an append below the match is a late one and changes nothing.)
         pr.match = m.rejectHint;
         pr.becomeProbe();
         this.maybeSendAppend(m.from, true);
@@ -901,15 +1032,53 @@ export class RaftCore {
     return true;
   }
 
-  private bcastHeartbeat(context: string): void {
+  protected bcastHeartbeat(context: string): void {
     for (const [id, pr] of this.tracker.progress) {
       if (id === this.id) continue;
       const m = emptyMessage(MessageType.Heartbeat, this.id, id, this.term);
-      // Never more than the follower matched: it must not commit entries it may not have.
-      m.commit = Math.min(pr.match, this.log.committed);
+      m.commit = this.heartbeatCommit(pr.match);
       m.context = context;
       this.msgs.push(m);
     }
+  }
+
+  /**
+   * Whether the group is idle: everything committed (so an entry of this term is), every member has
+   * all of it and was heard from, and nothing is in progress (reads, a transfer, unsent appends).
+   */
+  private canQuiesce(): boolean {
+    if (this.leadTransferee !== NONE || this.readOnly.size() > 0 || this.pendingReads.length > 0) return false;
+    if (this.appendPending || this.commitPending || !this.tracker.isVoter(this.id)) return false;
+    const last = this.log.lastIndex();
+    if (this.log.committed !== last || this.log.term(last) !== this.term) return false;
+    for (const [id, pr] of this.tracker.progress) {
+      if (pr.match !== last) return false;
+      if (id !== this.id && (pr.state !== ProgressState.Replicate || !pr.recentActive)) return false;
+    }
+    return true;
+  }
+
+  /** Quiesce heartbeats to every member; the leader stops once all of them quiesced in this attempt. */
+  private bcastQuiesce(): void {
+    if (!this.quiescing) {
+      this.quiescing = true;
+      this.quiesceEpoch++;
+      this.quiesceAcks.clear();
+    }
+    for (const id of this.tracker.progress.keys()) {
+      if (id === this.id) continue;
+      const m = emptyMessage(MessageType.Quiesce, this.id, id, this.term);
+      m.commit = this.log.committed;
+      m.index = this.quiesceEpoch;
+      this.msgs.push(m);
+    }
+    // A group of one has no one to wait for.
+    if (this.tracker.progress.size === 1) this.quiesced = true;
+  }
+
+  /** Never more than the follower matched: it must not commit entries it may not have. Overridden by a fault-injection test. */
+  protected heartbeatCommit(match: number): number {
+    return Math.min(match, this.log.committed);
   }
 
   private sendTimeoutNow(to: NodeId): void {

@@ -2,18 +2,23 @@
 // It owns the only timer (one tick for all groups), turns steps, ticks and proposals into Readies once
 // per event-loop turn, persists the Readies of all groups in one storage transaction (group commit,
 // one fsync), then sends every message in one transport batch, applies committed entries and resolves
-// the callers' promises. Idle groups cost one counter increment per tick.
+// the callers' promises. Idle groups quiesce (see RaftConfig.quiesce) and are not ticked at all: what
+// a quiesced follower needs to notice its leader dying is one liveness ping per peer node per tick,
+// whatever the number of groups.
 import { RaftCore, type ProposeResult, type RaftStatus } from "./core.js";
 import type { LogStore } from "./storage.js";
-import type { RaftEnvelope, RaftReceiver, Transport } from "./transport.js";
-import { type ConfChange, CorruptionError, type Entry, type Message, type NodeId, type Ready, Role, type SnapshotMeta } from "./types.js";
+import { HOST_GROUP, type RaftEnvelope, type RaftReceiver, type Transport } from "./transport.js";
+import { type ConfChange, CorruptionError, type Entry, type Message, MessageType, type NodeId, type Ready, Role, type SnapshotMeta, emptyMessage } from "./types.js";
 
 export interface StateMachine {
   /** Applies a committed entry (normal entries, including the empty ones leaders append, and configuration entries). */
   apply(entry: Entry): void;
   /** Serialises the state as of the last applied entry (for compaction and for lagging followers). */
   snapshot(): Uint8Array;
-  /** Replaces the state with a snapshot's (on start-up, and when the leader sends one). */
+  /**
+   * Replaces the state with a snapshot's (on start-up, and when the leader sends one). After a damaged
+   * log was cut back with no snapshot taken yet, meta.index is 0 and data empty: the initial state.
+   */
   restore(data: Uint8Array, meta: SnapshotMeta): void;
 }
 
@@ -27,6 +32,10 @@ export interface RaftHostOptions {
   /** Runs the persistence of one turn's Readies atomically, e.g. `fn => store.transaction(fn)`. */
   transaction?: (fn: () => void) => void;
   logger?: (level: "info" | "warn" | "error", msg: string) => void;
+  /** Default for groups: quiesce when idle (default true). */
+  quiesce?: boolean;
+  /** A quiesced follower wakes after this many ticks without hearing from its leader's node (default 10). */
+  livenessTicks?: number;
 }
 
 export interface GroupOptions {
@@ -39,10 +48,14 @@ export interface GroupOptions {
   checkQuorum?: boolean;
   maxMsgBytes?: number;
   maxInflightMsgs?: number;
+  /** Quiesce when idle (default: the host's option). */
+  quiesce?: boolean;
   /** Take a snapshot and compact the log every this many applied entries (0: never). Default 10000. */
   snapshotEvery?: number;
-  /** Called when the group stops because its storage reported corruption mid-flight. */
+  /** Called when the group stops (its storage failed, or reported damage it could not recover from). */
   onFailure?: (err: Error) => void;
+  /** Called when the storage found damage while serving and the group started over to catch up from the leader. */
+  onCorruption?: (err: CorruptionError) => void;
 }
 
 export class RaftError extends Error {
@@ -62,40 +75,75 @@ interface Waiter<T> {
 }
 
 export class RaftGroup {
-  readonly core: RaftCore;
+  /** Replaced when the group starts over after its storage found damage (see recover()). */
+  core: RaftCore;
   private readonly proposals = new Map<number, Waiter<{ index: number; term: number }> & { term: number }>();
   private readonly reads = new Map<string, Waiter<number> & { index: number }>();
   private readSeq = 0;
   private readonly readPrefix: string;
   private lastSnapshot: number;
   failed: Error | null = null;
+  /** @internal the host's view of this group's quiescence: awake, a quiesced leader (pinging qPeers) or follower (of qLead). */
+  qState: "awake" | "leader" | "follower" = "awake";
+  qLead: NodeId = "";
+  qPeers: NodeId[] = [];
   /** Called when this node's idea of the leader changes. */
   onLeaderChange: ((lead: NodeId, term: number) => void) | null = null;
 
   constructor(
     private readonly host: RaftHost,
     readonly opts: GroupOptions,
-    random: () => number,
-    logger: RaftHostOptions["logger"],
+    private readonly random: () => number,
+    private readonly logger: RaftHostOptions["logger"],
+    private readonly quiesce: boolean,
   ) {
     const snap = opts.storage.snapshot();
     if (snap.meta.index > 0) opts.stateMachine.restore(snap.data, snap.meta);
     this.lastSnapshot = snap.meta.index;
-    this.core = new RaftCore({
-      id: host.id,
+    this.core = this.newCore(snap.meta.index);
+    // Read contexts must not collide with those of an earlier incarnation still in flight.
+    this.readPrefix = `${host.id}/${Math.floor(random() * 2 ** 48).toString(36)}/`;
+  }
+
+  private newCore(applied: number): RaftCore {
+    const { opts, logger } = this;
+    return new RaftCore({
+      id: this.host.id,
       storage: opts.storage,
-      random,
+      random: this.random,
       electionTick: opts.electionTick,
       heartbeatTick: opts.heartbeatTick,
       preVote: opts.preVote,
       checkQuorum: opts.checkQuorum,
       maxMsgBytes: opts.maxMsgBytes,
       maxInflightMsgs: opts.maxInflightMsgs,
-      applied: snap.meta.index,
+      quiesce: opts.quiesce ?? this.quiesce,
+      applied,
       logger: logger ? (level, msg) => logger(level, `raft[${opts.group}] ${msg}`) : undefined,
     });
-    // Read contexts must not collide with those of an earlier incarnation still in flight.
-    this.readPrefix = `${host.id}/${Math.floor(random() * 2 ** 48).toString(36)}/`;
+  }
+
+  /**
+   * @internal The storage found a damaged entry while serving. A storage that can verify itself cuts
+   * its log back to before the damage (as on open); the group then starts over from its snapshot, as a
+   * node that recovers: it neither votes nor campaigns until a leader has brought its log back past
+   * what it held. Every caller waiting on the group is failed (outcomes unknown). Returns false when
+   * that is not possible (the storage cannot, or found nothing): the group then stops.
+   */
+  recover(err: CorruptionError): boolean {
+    const st = this.opts.storage;
+    if (!st.recover) return false;
+    for (const w of this.proposals.values()) w.reject(err);
+    for (const r of this.reads.values()) r.reject(err);
+    this.proposals.clear();
+    this.reads.clear();
+    if (st.recover() === 0) return false;
+    const snap = st.snapshot();
+    // The state machine goes back to the snapshot (the empty state before any) and re-applies from there.
+    this.opts.stateMachine.restore(snap.data, snap.meta);
+    this.lastSnapshot = snap.meta.index;
+    this.core = this.newCore(snap.meta.index);
+    return true;
   }
 
   get name(): string {
@@ -238,6 +286,15 @@ export class RaftHost implements RaftReceiver {
   private readonly logger: RaftHostOptions["logger"];
   private readonly groups = new Map<string, RaftGroup>();
   private readonly dirty = new Set<RaftGroup>();
+  /** Groups that tick: all but the quiesced ones without waiters. */
+  private readonly active = new Set<RaftGroup>();
+  /** Quiesced follower groups by the node they wait on, and how many quiesced groups led here each peer is in. */
+  private readonly sleepers = new Map<NodeId, Set<RaftGroup>>();
+  private readonly pingTargets = new Map<NodeId, number>();
+  /** The tick at which each peer node was last heard from (any message of any group, or a ping). */
+  private readonly lastHeard = new Map<NodeId, number>();
+  private readonly quiesce: boolean;
+  private readonly livenessTicks: number;
   private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private ticks = 0;
@@ -251,12 +308,21 @@ export class RaftHost implements RaftReceiver {
     this.random = opts.random ?? Math.random;
     this.transaction = opts.transaction ?? ((fn) => fn());
     this.logger = opts.logger;
+    this.quiesce = opts.quiesce ?? true;
+    this.livenessTicks = opts.livenessTicks ?? 10;
+  }
+
+  /** Groups that are ticked (not quiesced, or with callers waiting): for monitoring and tests. */
+  get activeGroups(): number {
+    return this.active.size;
   }
 
   addGroup(opts: GroupOptions): RaftGroup {
+    if (opts.group === HOST_GROUP) throw new Error("a raft group needs a name");
     if (this.groups.has(opts.group)) throw new Error(`raft group ${opts.group} already exists`);
-    const g = new RaftGroup(this, opts, this.random, this.logger);
+    const g = new RaftGroup(this, opts, this.random, this.logger, this.quiesce);
     this.groups.set(opts.group, g);
+    this.active.add(g);
     this.markDirty(g);
     return g;
   }
@@ -270,7 +336,28 @@ export class RaftHost implements RaftReceiver {
     if (!g) return;
     this.groups.delete(name);
     this.dirty.delete(g);
+    this.handOff(g);
     g.fail(new RaftError(`raft group ${name} removed`, "removed"));
+    this.note(g);
+  }
+
+  /**
+   * A leader that stops here (its group removed or failed) hands leadership to an up-to-date voter at
+   * once: otherwise members of a quiesced group would wait on a node that keeps pinging for its other
+   * groups, and never notice.
+   */
+  private handOff(g: RaftGroup): void {
+    const c = g.core;
+    if (c.role !== Role.Leader || g.failed) return;
+    const last = c.log.lastIndex();
+    let to: NodeId | null = null;
+    for (const [id, pr] of c.tracker.progress) {
+      if (id === this.id || pr.isLearner) continue;
+      if (to === null || pr.match === last) to = id;
+      if (pr.match === last) break;
+    }
+    if (to === null) return;
+    this.transport.send([{ group: g.name, message: emptyMessage(MessageType.TimeoutNow, this.id, to, c.term) }]);
   }
 
   start(): void {
@@ -284,24 +371,75 @@ export class RaftHost implements RaftReceiver {
     this.timer = null;
   }
 
-  /** Ticks every group once (the timer calls this; tests may call it directly). */
+  /** Ticks every active group once and watches the leaders of quiesced ones (the timer calls this; tests may call it directly). */
   tick(): void {
     this.ticks++;
     const now = Date.now();
-    for (const g of this.groups.values()) {
-      if (g.failed) continue;
+    for (const g of this.active) {
       g.core.tick();
       if (g.hasWaiters()) g.expire(now);
       if (g.core.hasReady()) this.dirty.add(g);
+      this.note(g);
+    }
+    for (const [lead, groups] of this.sleepers) {
+      if (this.ticks - (this.lastHeard.get(lead) ?? 0) <= this.livenessTicks) continue;
+      // The leader's node fell silent: every group waiting on it wakes and runs its election timer again.
+      this.logger?.("info", `raft: no word from ${lead} for ${this.livenessTicks} ticks; waking ${groups.size} quiesced groups`);
+      for (const g of [...groups]) {
+        g.core.unquiesce();
+        this.note(g);
+      }
+    }
+    if (this.pingTargets.size) {
+      const pings: RaftEnvelope[] = [];
+      for (const peer of this.pingTargets.keys()) pings.push({ group: HOST_GROUP, message: emptyMessage(MessageType.Heartbeat, this.id, peer, 0) });
+      this.transport.send(pings);
     }
     this.schedule();
   }
 
   deliver(group: string, message: Message): void {
+    this.lastHeard.set(message.from, this.ticks);
+    if (group === HOST_GROUP) return;
     const g = this.groups.get(group);
     if (!g || g.failed) return;
     this.guard(g, () => g.core.step(message));
     this.markDirty(g);
+  }
+
+  /** @internal keeps the quiescence indexes in step with the group's core. */
+  note(g: RaftGroup): void {
+    const c = g.core;
+    const removed = g.failed !== null || this.groups.get(g.name) !== g;
+    const state = removed || !c.quiesced ? "awake" : c.role === Role.Leader ? "leader" : "follower";
+    if (state !== g.qState || (state === "follower" && g.qLead !== c.lead)) {
+      if (g.qState === "leader") {
+        for (const p of g.qPeers) {
+          const n = this.pingTargets.get(p)! - 1;
+          if (n > 0) this.pingTargets.set(p, n);
+          else this.pingTargets.delete(p);
+        }
+        g.qPeers = [];
+      } else if (g.qState === "follower") {
+        const set = this.sleepers.get(g.qLead);
+        set?.delete(g);
+        if (set?.size === 0) this.sleepers.delete(g.qLead);
+      }
+      if (state === "leader") {
+        const conf = c.currentConf();
+        g.qPeers = [...conf.voters, ...conf.learners].filter((p) => p !== this.id);
+        for (const p of g.qPeers) this.pingTargets.set(p, (this.pingTargets.get(p) ?? 0) + 1);
+      } else if (state === "follower") {
+        g.qLead = c.lead;
+        let set = this.sleepers.get(c.lead);
+        if (!set) this.sleepers.set(c.lead, (set = new Set()));
+        set.add(g);
+        if (!this.lastHeard.has(c.lead)) this.lastHeard.set(c.lead, this.ticks);
+      }
+      g.qState = state;
+    }
+    if (removed || (state !== "awake" && !g.hasWaiters())) this.active.delete(g);
+    else this.active.add(g);
   }
 
   /** @internal */
@@ -325,6 +463,7 @@ export class RaftHost implements RaftReceiver {
     for (let round = 0; round < 8 && this.dirty.size; round++) {
       const batch: { g: RaftGroup; rd: Ready }[] = [];
       for (const g of this.dirty) {
+        this.note(g);
         if (!g.failed && g.core.hasReady()) {
           const rd = this.guard(g, () => g.core.ready());
           if (rd) batch.push({ g, rd });
@@ -354,16 +493,37 @@ export class RaftHost implements RaftReceiver {
       for (const { g, rd } of batch) {
         this.guard(g, () => g.finish(rd));
         if (!g.failed && g.core.hasReady()) this.dirty.add(g);
+        this.note(g);
       }
     }
     this.schedule();
   }
 
-  /** A storage that finds corruption while serving the core fails only its group. */
+  /**
+   * A storage that finds corruption while serving the core affects only its group: the group starts
+   * over (RaftGroup.recover) or, failing that, stops.
+   */
   private guard<T>(g: RaftGroup, fn: () => T): T | undefined {
     try {
       return fn();
-    } catch (e) {
+    } catch (e0) {
+      let e = e0;
+      // A leader that cannot go on serving hands over before it starts over or stops.
+      this.handOff(g);
+      if (e instanceof CorruptionError) {
+        try {
+          if (g.recover(e)) {
+            this.logger?.("warn", `raft[${g.name}] ${e.message}: log cut back, catching up from the leader`);
+            g.opts.onCorruption?.(e);
+            this.dirty.add(g);
+            this.note(g);
+            this.schedule();
+            return undefined;
+          }
+        } catch (e2) {
+          e = e2;
+        }
+      }
       const err = e instanceof Error ? e : new Error(String(e));
       this.logger?.("error", `raft[${g.name}] stopped: ${err.message}`);
       g.fail(err);

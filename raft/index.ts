@@ -4,7 +4,7 @@ export { RaftHost, RaftGroup, RaftError, type RaftHostOptions, type GroupOptions
 export { MemoryStorage } from "./memory_storage.js";
 export { SqliteRaftStore, SqliteLogStorage, type SqliteRaftStoreOptions } from "./sqlite_storage.js";
 export type { Storage, LogStore, InitialState } from "./storage.js";
-export { InMemoryNetwork, type Transport, type RaftEnvelope, type RaftReceiver } from "./transport.js";
+export { HOST_GROUP, InMemoryNetwork, type Transport, type RaftEnvelope, type RaftReceiver } from "./transport.js";
 export { encodeMessage, decodeMessage } from "./codec.js";
 export { applyConfChange, decodeConfEntry, encodeConfEntry, type ConfEntry } from "./conf.js";
 export * from "./types.js";

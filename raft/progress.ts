@@ -7,32 +7,42 @@ export enum ProgressState {
   Snapshot = "snapshot",
 }
 
-/** A bounded ring of the last index of each append in flight; pipelining stops when it is full. */
+/**
+ * A bounded ring of the last index of each append in flight; pipelining stops when it is full. The
+ * buffer grows on demand (an idle follower's costs nothing), up to `size`.
+ */
 export class Inflights {
-  private buf: number[];
+  private buf: number[] = [];
   private start = 0;
   count = 0;
 
-  constructor(readonly size: number) {
-    this.buf = new Array<number>(size).fill(0);
-  }
+  constructor(readonly size: number) {}
 
   add(last: number): void {
-    this.buf[(this.start + this.count) % this.size] = last;
+    if (this.count === this.buf.length && this.buf.length < this.size) this.grow();
+    this.buf[(this.start + this.count) % this.buf.length] = last;
     this.count++;
+  }
+
+  private grow(): void {
+    const n = Math.min(this.size, Math.max(4, this.buf.length * 2));
+    const next = new Array<number>(n);
+    for (let i = 0; i < this.count; i++) next[i] = this.buf[(this.start + i) % this.buf.length]!;
+    this.buf = next;
+    this.start = 0;
   }
 
   /** Frees every append whose last index is <= `to` (acknowledged). */
   freeLE(to: number): void {
     while (this.count > 0 && this.buf[this.start]! <= to) {
-      this.start = (this.start + 1) % this.size;
+      this.start = (this.start + 1) % this.buf.length;
       this.count--;
     }
   }
 
   freeFirstOne(): void {
     if (this.count === 0) return;
-    this.start = (this.start + 1) % this.size;
+    this.start = (this.start + 1) % this.buf.length;
     this.count--;
   }
 

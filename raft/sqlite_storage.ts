@@ -3,7 +3,7 @@
 // hard state row carries a CRC32; on open the log is verified, and a damaged suffix is dropped and
 // remembered as the recovery watermark (see InitialState) instead of being served.
 import Database from "better-sqlite3";
-import { entryChecksum, hardStateChecksum, snapshotChecksum } from "./checksum.js";
+import { confChecksum, entryChecksum, hardStateChecksum, snapshotChecksum } from "./checksum.js";
 import { cloneConf } from "./conf.js";
 import type { InitialState, LogStore } from "./storage.js";
 import { type ConfState, CorruptionError, type Entry, type HardState, NONE, type Snapshot } from "./types.js";
@@ -11,6 +11,8 @@ import { type ConfState, CorruptionError, type Entry, type HardState, NONE, type
 export interface SqliteRaftStoreOptions {
   /** "full" (default): fsync at every commit, what "acknowledged means durable" needs. */
   synchronous?: "full" | "normal" | "off";
+  /** Most recent entries of each group kept in memory, served without reading them back (default 4096). */
+  cacheEntries?: number;
 }
 
 const SCHEMA = `
@@ -22,19 +24,24 @@ CREATE TABLE IF NOT EXISTS raft_hard (
   crc INTEGER NOT NULL, watermark INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS raft_snap (
   grp TEXT PRIMARY KEY, idx INTEGER NOT NULL, term INTEGER NOT NULL, conf TEXT NOT NULL,
-  data BLOB NOT NULL, crc INTEGER NOT NULL);
+  data BLOB NOT NULL, crc INTEGER NOT NULL, conf_crc INTEGER NOT NULL DEFAULT 0);
 `;
 
 /** The database shared by the groups of one process. */
 export class SqliteRaftStore {
   readonly db: Database.Database;
   private readonly groups = new Map<string, SqliteLogStorage>();
+  private readonly cacheEntries: number;
 
   constructor(path: string, opts: SqliteRaftStoreOptions = {}) {
+    this.cacheEntries = opts.cacheEntries ?? 4096;
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${(opts.synchronous ?? "full").toUpperCase()}`);
     this.db.exec(SCHEMA);
+    // Databases from before the configuration had a checksum of its own.
+    const cols = this.db.prepare("PRAGMA table_info(raft_snap)").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "conf_crc")) this.db.exec("ALTER TABLE raft_snap ADD COLUMN conf_crc INTEGER NOT NULL DEFAULT 0");
   }
 
   /**
@@ -45,7 +52,7 @@ export class SqliteRaftStore {
   group(name: string, bootstrap?: ConfState): SqliteLogStorage {
     let g = this.groups.get(name);
     if (!g) {
-      g = new SqliteLogStorage(this.db, name, bootstrap ?? { voters: [], learners: [] });
+      g = new SqliteLogStorage(this.db, name, bootstrap ?? { voters: [], learners: [] }, this.cacheEntries);
       this.groups.set(name, g);
     }
     return g;
@@ -77,7 +84,6 @@ interface EntryRow {
   crc: number;
 }
 
-const TAIL_ENTRIES = 4096;
 
 export class SqliteLogStorage implements LogStore {
   private hard: HardState = { term: 0, vote: NONE, commit: 0 };
@@ -87,8 +93,8 @@ export class SqliteLogStorage implements LogStore {
   private terms: number[] = [];
   /** The most recent entries, served to followers and the state machine without reading them back. */
   private tail: Entry[] = [];
-  /** Index of the first damaged entry found on open (0 if none), for reporting. */
-  readonly corruptAt: number = 0;
+  /** Index of the first damaged entry found on open or by recover() (0 if none), for reporting. */
+  corruptAt = 0;
 
   private readonly q: {
     insertEntry: Database.Statement;
@@ -104,6 +110,7 @@ export class SqliteLogStorage implements LogStore {
     private readonly db: Database.Database,
     readonly name: string,
     bootstrap: ConfState,
+    private readonly cacheEntries = 4096,
   ) {
     this.q = {
       insertEntry: db.prepare("INSERT OR REPLACE INTO raft_entry (grp, idx, term, type, data, crc) VALUES (?, ?, ?, ?, ?, ?)"),
@@ -114,7 +121,7 @@ export class SqliteLogStorage implements LogStore {
         "INSERT INTO raft_hard (grp, term, vote, commit_idx, crc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(grp) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_idx = excluded.commit_idx, crc = excluded.crc",
       ),
       setWatermark: db.prepare("INSERT INTO raft_hard (grp, term, vote, commit_idx, crc, watermark) VALUES (?, 0, '', 0, ?, ?) ON CONFLICT(grp) DO UPDATE SET watermark = excluded.watermark"),
-      upsertSnap: db.prepare("INSERT OR REPLACE INTO raft_snap (grp, idx, term, conf, data, crc) VALUES (?, ?, ?, ?, ?, ?)"),
+      upsertSnap: db.prepare("INSERT OR REPLACE INTO raft_snap (grp, idx, term, conf, data, crc, conf_crc) VALUES (?, ?, ?, ?, ?, ?, ?)"),
     };
     this.corruptAt = db.transaction(() => this.load(bootstrap))();
   }
@@ -133,16 +140,26 @@ export class SqliteLogStorage implements LogStore {
     }
     const maxRow = this.db.prepare("SELECT MAX(idx) AS m FROM raft_entry WHERE grp = ?").get(name) as { m: number | null };
     const maxIdx = maxRow.m ?? 0;
-    const sr = this.db.prepare("SELECT idx, term, conf, data, crc FROM raft_snap WHERE grp = ?").get(name) as
-      | { idx: number; term: number; conf: string; data: Buffer; crc: number }
+    const sr = this.db.prepare("SELECT idx, term, conf, data, crc, conf_crc FROM raft_snap WHERE grp = ?").get(name) as
+      | { idx: number; term: number; conf: string; data: Buffer; crc: number; conf_crc: number }
       | undefined;
     if (sr) {
-      this.snap = { meta: { index: sr.idx, term: sr.term, conf: JSON.parse(sr.conf) as ConfState }, data: new Uint8Array(sr.data) };
-      if (snapshotChecksum(this.snap) !== sr.crc) {
+      let conf: ConfState | null = null;
+      try {
+        conf = JSON.parse(sr.conf) as ConfState;
+      } catch {
+        // Damaged beyond parsing: the checksums below fail.
+      }
+      const empty: ConfState = { voters: [], learners: [] };
+      this.snap = { meta: { index: sr.idx, term: sr.term, conf: conf ?? empty }, data: new Uint8Array(sr.data) };
+      if (!conf || snapshotChecksum(this.snap) !== sr.crc) {
         // Without the snapshot the entries after it cannot be applied: start over empty, recovering.
+        // The configuration has a checksum of its own and usually survives: without it the node would
+        // not know the group it belongs to until a snapshot or a configuration entry reached it.
+        const keep = conf && confChecksum(conf) === sr.conf_crc ? conf : empty;
         this.setWatermarkRow(Math.max(this.watermark, maxIdx, sr.idx));
         this.q.deleteFrom.run(name, 0);
-        this.snap = { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data: new Uint8Array(0) };
+        this.snap = { meta: { index: 0, term: 0, conf: keep }, data: new Uint8Array(0) };
         this.writeSnapRow(this.snap);
         this.terms = [0];
         this.tail = [];
@@ -166,7 +183,7 @@ export class SqliteLogStorage implements LogStore {
       }
       this.terms.push(r.term);
       this.tail.push(e);
-      if (this.tail.length > TAIL_ENTRIES) this.tail.splice(0, this.tail.length - TAIL_ENTRIES);
+      if (this.tail.length > this.cacheEntries) this.tail.splice(0, this.tail.length - this.cacheEntries);
     }
     if (corruptAt) {
       this.setWatermarkRow(Math.max(this.watermark, maxIdx));
@@ -191,7 +208,7 @@ export class SqliteLogStorage implements LogStore {
   }
 
   private writeSnapRow(s: Snapshot): void {
-    this.q.upsertSnap.run(this.name, s.meta.index, s.meta.term, JSON.stringify(s.meta.conf), Buffer.from(s.data), snapshotChecksum(s));
+    this.q.upsertSnap.run(this.name, s.meta.index, s.meta.term, JSON.stringify(s.meta.conf), Buffer.from(s.data), snapshotChecksum(s), confChecksum(s.meta.conf));
   }
 
   // ---------------------------------------------------------------- Storage (read side)
@@ -298,7 +315,7 @@ export class SqliteLogStorage implements LogStore {
       this.terms.push(e.term);
       this.tail.push(e);
     }
-    if (this.tail.length > TAIL_ENTRIES) this.tail = this.tail.slice(this.tail.length - TAIL_ENTRIES);
+    if (this.tail.length > this.cacheEntries) this.tail = this.tail.slice(this.tail.length - this.cacheEntries);
   }
 
   createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot {
@@ -321,6 +338,17 @@ export class SqliteLogStorage implements LogStore {
   /** Entries up to the snapshot are already dropped by createSnapshot (the snapshot row is the log's new start). */
   compact(index: number): void {
     if (index > this.snap.meta.index) throw new Error(`compact ${index} beyond snapshot ${this.snap.meta.index}`);
+  }
+
+  /**
+   * Called after entries() raised CorruptionError: verifies the log again as on open, dropping the
+   * damaged suffix and setting the recovery watermark. Returns the first damaged index (0: none found).
+   */
+  recover(): number {
+    this.terms = [];
+    this.tail = [];
+    this.corruptAt = this.db.transaction(() => this.load(this.snap.meta.conf))();
+    return this.corruptAt;
   }
 
   clearRecoveryWatermark(): void {

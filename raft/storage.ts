@@ -39,6 +39,12 @@ export interface LogStore extends Storage {
   compact(index: number): void;
   /** The node caught up past its recovery watermark. */
   clearRecoveryWatermark(): void;
+  /**
+   * Optional, for storages that verify checksums: after entries() raised CorruptionError, verify the
+   * log again as on open (drop the damaged suffix, set the recovery watermark) and return the first
+   * damaged index, 0 if none was found. The driver then starts the group over from the snapshot.
+   */
+  recover?(): number;
 }
 
 export function entriesSize(ents: Entry[]): number {

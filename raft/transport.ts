@@ -8,6 +8,12 @@ export interface RaftEnvelope {
 }
 
 /**
+ * The group name of a host's own liveness pings (one per peer node per tick while groups there are
+ * quiesced): no Raft group has an empty name. A transport carries them like any other envelope.
+ */
+export const HOST_GROUP = "";
+
+/**
  * Best-effort, unordered, possibly lossy delivery is all Raft needs. send() is called once per host
  * processing turn with every message of every group, after the state they depend on is durable; it
  * must not throw and must not call back into the host synchronously.

@@ -61,6 +61,14 @@ export enum MessageType {
   TimeoutNow = 10,
   ReadIndex = 11,
   ReadIndexResp = 12,
+  /**
+   * A heartbeat from a leader whose group is idle (everything committed, every member caught up):
+   * the receiver also stops its election timer until something new happens (see RaftConfig.quiesce).
+   * `index` numbers the leader's attempt to quiesce.
+   */
+  Quiesce = 13,
+  /** The member quiesced on Quiesce attempt `index`. Once every member did, the leader stops too. */
+  QuiesceResp = 14,
 }
 
 /**

@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { decodeMessage, encodeMessage } from "../../raft/codec.js";
-import type { Message } from "../../raft/types.js";
+import { type Message, MessageType } from "../../raft/types.js";
 
 const id = fc.string({ maxLength: 12 });
 const uint = fc.nat({ max: Number.MAX_SAFE_INTEGER });
 const entry = fc.record({ term: uint, index: uint, type: fc.constantFrom(0, 1), data: fc.uint8Array({ maxLength: 64 }) });
 const message: fc.Arbitrary<Message> = fc.record({
-  type: fc.integer({ min: 1, max: 12 }),
+  type: fc.constantFrom(...(Object.values(MessageType).filter((v) => typeof v === "number") as MessageType[])),
   from: id,
   to: id,
   term: uint,
@@ -63,4 +63,11 @@ test("truncated frames are rejected", () => {
     }),
     { numRuns: 300 },
   );
+});
+
+test("unknown message types are rejected", () => {
+  const m = decodeMessage(encodeMessage({ type: MessageType.Quiesce, from: "a", to: "b", term: 1, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: null, context: "" }));
+  assert.equal(m.type, MessageType.Quiesce);
+  const bad = encodeMessage({ ...m, type: 99 as MessageType });
+  assert.throws(() => decodeMessage(bad), /unknown message type 99/);
 });

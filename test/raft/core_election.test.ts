@@ -198,3 +198,42 @@ test("learning a higher term from a candidate does not restart the election time
   assert.equal(b2.role, Role.Candidate, "b campaigned on its original schedule");
   void b;
 });
+
+test("PreVote with CheckQuorum: a node cut off from the leader only cannot win its peers over while they hear the leader", () => {
+  const c = new TestCluster(["a", "b", "c"]);
+  c.elect("a");
+  const term = c.core("a").term;
+  c.cutLink("a", "c");
+  c.cutLink("c", "a");
+  for (let i = 0; i < 60; i++) c.tickAll(1);
+  assert.equal(c.core("a").role, Role.Leader, "a still hears b: a quorum");
+  assert.equal(c.core("a").term, term);
+  assert.equal(c.core("b").lead, "a", "b ignored c's pre-votes");
+  assert.equal(c.core("c").term, term, "c's failed pre-votes left its term alone");
+  c.propose("a", "x");
+  c.settle();
+  assert.ok(c.core("a").log.committed >= 2);
+  c.heal();
+  c.tickAll(2);
+  assert.equal(c.core("c").lead, "a");
+  assert.equal(c.core("a").term, term, "c rejoined without an election");
+});
+
+test("without PreVote, a candidate stuck at a higher term is freed: the leader learns its term, steps down, and an up-to-date node wins", () => {
+  const c = new TestCluster(["a", "b", "c"], { preVote: false });
+  c.elect("a");
+  c.isolate("c");
+  c.propose("a", "x");
+  c.settle();
+  for (let i = 0; i < 80; i++) c.tickAll(1);
+  const stuck = c.core("c").term;
+  assert.ok(stuck > c.core("a").term + 1, "c campaigned again and again");
+  assert.equal(c.core("c").role, Role.Candidate);
+  c.heal();
+  for (let i = 0; i < 60 && !(c.leaders().length === 1 && c.leaders()[0]!.term > stuck); i++) c.tickAll(1);
+  const l = c.leaders();
+  assert.equal(l.length, 1);
+  assert.ok(l[0]!.term > stuck);
+  assert.notEqual(l[0]!.id, "c", "c's log lacks x: it cannot win");
+  assert.equal(c.core("c").lead, l[0]!.id);
+});

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RaftCore } from "../../raft/core.js";
 import { MemoryStorage } from "../../raft/memory_storage.js";
-import { type Message, MessageType, Role } from "../../raft/types.js";
+import { type Message, MessageType, Role, emptyMessage } from "../../raft/types.js";
 import { CommitPreviousTermCore } from "./sim/mutants.js";
 import { TestCluster, ent } from "./harness.js";
 
@@ -193,4 +193,24 @@ test("a RaftCore restarted from its storage keeps term, vote, log and commit", (
   assert.equal(after.vote, before.vote);
   assert.equal(after.lastIndex, before.lastIndex);
   assert.equal(after.commit, before.commit);
+});
+
+test("a late rejection from before a follower caught up does not move its match back; a shortened log does", () => {
+  const c = new TestCluster(["a", "b", "c"]);
+  const a = c.elect("a");
+  for (let i = 0; i < 6; i++) c.propose("a", `x${i}`);
+  c.settle();
+  const last = a.log.lastIndex();
+  const pr = () => a.status(true).progress!.get("b")!;
+  assert.equal(pr().match, last);
+  // A rejection of an append at index 2, sent when b's log ended at 1, delivered only now.
+  const late = emptyMessage(MessageType.AppResp, "b", "a", a.term);
+  Object.assign(late, { reject: true, index: 2, rejectHint: 1, logTerm: a.log.term(1) });
+  a.step(late);
+  assert.equal(pr().match, last, "stale: the match stands");
+  // b's log lost its tail (corruption, it is recovering): it rejects an append at its match.
+  const shortened = emptyMessage(MessageType.AppResp, "b", "a", a.term);
+  Object.assign(shortened, { reject: true, index: last, rejectHint: 3, logTerm: a.log.term(3) });
+  a.step(shortened);
+  assert.equal(pr().match, 3, "the leader starts over from what b still has");
 });

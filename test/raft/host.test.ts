@@ -19,7 +19,8 @@ class ListMachine implements StateMachine {
     return new TextEncoder().encode(JSON.stringify(this.items));
   }
   restore(data: Uint8Array): void {
-    this.items = JSON.parse(new TextDecoder().decode(data)) as string[];
+    // Empty data: the initial state (a damaged log was cut back to before any snapshot).
+    this.items = data.length ? (JSON.parse(new TextDecoder().decode(data)) as string[]) : [];
   }
 }
 
@@ -169,5 +170,56 @@ test("a group whose storage reports corruption while serving stops alone and fai
     await other.propose(enc("still works"));
   } finally {
     host.stop();
+  }
+});
+
+test("a leader that finds a damaged entry while serving cuts its log back, steps aside and catches up from the new leader", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnats-raft-rot-"));
+  const net = new InMemoryNetwork();
+  const ids = ["a", "b", "c"];
+  // A tiny entry cache, so that catching a follower up reads old entries back from the database.
+  const stores = new Map(ids.map((id) => [id, new SqliteRaftStore(join(dir, `${id}.db`), { cacheEntries: 4 })]));
+  const corruptions: string[] = [];
+  const ms = ids.map((id) => {
+    const store = stores.get(id)!;
+    const host = new RaftHost({ id, transport: net.transportFor(id), tickMs: 5, transaction: (fn) => store.transaction(fn) });
+    net.attach(id, host);
+    const sm = new ListMachine();
+    const group = host.addGroup({
+      group: "g",
+      storage: store.group("g", { voters: ids, learners: [] }),
+      stateMachine: sm,
+      snapshotEvery: 0,
+      onCorruption: () => corruptions.push(`${id}:${group.status().recovering ? "recovering" : "not recovering"}:${group.status().role}`),
+    });
+    host.start();
+    return { host, group, sm };
+  });
+  try {
+    await waitFor("a leader", () => leaderOf(ms) !== undefined);
+    const l = leaderOf(ms)!;
+    const lagging = ms.find((m) => m !== l)!;
+    net.drop = (from, to) => from === lagging.host.id || to === lagging.host.id;
+    for (let i = 0; i < 30; i++) await l.group.propose(enc(`x${i}`));
+    // Rot in the leader's copy of entry 5 (its checksum no longer matches).
+    const store = stores.get(l.host.id)!;
+    assert.equal(store.db.prepare("UPDATE raft_entry SET data = X'00' WHERE grp = 'g' AND idx = 5").run().changes, 1);
+    // The lagging follower comes back: sending it entry 5 means reading the damaged row.
+    net.drop = null;
+    await waitFor("the damage to be found", () => corruptions.length === 1);
+    assert.deepEqual(corruptions, [`${l.host.id}:recovering:follower`]);
+    await waitFor("a new leader", () => leaderOf(ms) !== undefined && leaderOf(ms) !== l);
+    const want = Array.from({ length: 30 }, (_, i) => `x${i}`);
+    await waitFor("everyone to apply everything", () => ms.every((m) => m.sm.items.length === 30));
+    for (const m of ms) assert.deepEqual(m.sm.items, want, m.host.id);
+    await waitFor("the old leader to finish recovering", () => !l.group.status().recovering);
+    await leaderOf(ms)!.group.propose(enc("after"));
+    await waitFor("the old leader to apply new entries", () => l.sm.items.length === 31);
+    const row = store.db.prepare("SELECT length(data) AS n FROM raft_entry WHERE grp = 'g' AND idx = 5").get() as { n: number };
+    assert.equal(row.n, 2, "entry 5 was written again from the new leader's copy");
+  } finally {
+    for (const m of ms) m.host.stop();
+    for (const s of stores.values()) s.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

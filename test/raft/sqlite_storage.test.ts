@@ -125,7 +125,7 @@ test("damage found while serving entries raises CorruptionError", () => {
   }
 });
 
-test("a damaged snapshot leaves an empty, recovering log; a damaged hard state refuses to start", () => {
+test("a damaged snapshot leaves an empty, recovering log that keeps its configuration if that is intact; a damaged hard state refuses to start", () => {
   const t = tmp();
   try {
     let store = new SqliteRaftStore(t.path);
@@ -140,6 +140,24 @@ test("a damaged snapshot leaves an empty, recovering log; a damaged hard state r
     const g2 = store.group("g");
     assert.equal(g2.lastIndex(), 0);
     assert.equal(g2.initialState().recoveryWatermark, 3);
+    assert.deepEqual(g2.initialState().conf, conf, "the configuration, checksummed on its own, survives damage to the data");
+    g2.save({ term: 3, vote: "a", commit: 2 }, [e(1, 3), e(2, 3)], null);
+    g2.createSnapshot(2, conf, new Uint8Array([5]));
+    store.close();
+    // Damage to the configuration itself: the node no longer knows its group (it learns it from a snapshot or a configuration entry).
+    db = new Database(t.path);
+    db.prepare(`UPDATE raft_snap SET conf = '{"voters":["a","b","x"],"learners":[]}' WHERE grp = 'g'`).run();
+    db.close();
+    store = new SqliteRaftStore(t.path);
+    const g3 = store.group("g");
+    assert.equal(g3.lastIndex(), 0);
+    assert.deepEqual(g3.initialState().conf, { voters: [], learners: [] });
+    store.close();
+    db = new Database(t.path);
+    db.prepare("UPDATE raft_snap SET conf = 'not json' WHERE grp = 'g'").run();
+    db.close();
+    store = new SqliteRaftStore(t.path);
+    assert.deepEqual(store.group("g").initialState().conf, { voters: [], learners: [] }, "unparseable: damaged, not a crash");
     store.close();
     db = new Database(t.path);
     db.prepare("UPDATE raft_hard SET vote = 'z' WHERE grp = 'g'").run();

@@ -26,6 +26,13 @@ interface NodeTrack {
 export class InvariantChecker {
   /** term of the entry committed at each index (0 = not known to be committed). */
   readonly committedTerm: number[] = [0];
+  /**
+   * The lowest term any node was in when it was seen to hold index i committed: an upper bound on the
+   * term in which i was committed (exact in practice: the committing leader is seen first). Leader
+   * completeness binds only leaders of later terms; a candidate of an older term may still win its
+   * election with the votes it collected then, lacking the entry, and can do no harm.
+   */
+  private readonly commitTermAt: number[] = [0];
   /** hash of the committed entry's data, once some replica applied it. */
   private readonly committedHash: number[] = [0];
   /** KV digest after applying index i, from the first replica that did. */
@@ -106,6 +113,8 @@ export class InvariantChecker {
         } else if (ct !== term) {
           this.fail(`state machine safety: ${id} commits term ${term} at index ${i}, committed elsewhere with term ${ct}`);
         }
+        const seen = this.commitTermAt[i];
+        if (seen === undefined || seen === 0 || core.term < seen) this.commitTermAt[i] = core.term;
       }
       t.seenCommit = log.committed;
     }
@@ -130,16 +139,20 @@ export class InvariantChecker {
 
   private checkLeaderCompleteness(id: NodeId, core: RaftCore): void {
     const log = core.log;
-    if (log.lastIndex() < this.maxCommitted) {
-      this.fail(`leader completeness: ${id} leads term ${core.term} with last index ${log.lastIndex()} < committed ${this.maxCommitted}`);
+    // Only what was committed in a term before this leader's binds it (Raft §5.4.3).
+    let bound = this.maxCommitted;
+    while (bound > 0 && !(this.commitTermAt[bound]! > 0 && this.commitTermAt[bound]! < core.term)) bound--;
+    if (log.lastIndex() < bound) {
+      this.fail(`leader completeness: ${id} leads term ${core.term} with last index ${log.lastIndex()} < ${bound}, committed in term ${this.commitTermAt[bound]}`);
     }
     const from = Math.max(1, log.firstIndex() - 1);
-    for (let i = from; i <= this.maxCommitted; i++) {
+    for (let i = from; i <= bound; i++) {
       const ct = this.committedTerm[i];
-      if (!ct) continue;
+      const at = this.commitTermAt[i];
+      if (!ct || !at || at >= core.term) continue;
       const term = log.term(i);
       if (term !== undefined && term !== ct) {
-        this.fail(`leader completeness: ${id} leads term ${core.term} with term ${term} at committed index ${i} (committed term ${ct})`);
+        this.fail(`leader completeness: ${id} leads term ${core.term} with term ${term} at committed index ${i} (committed term ${ct}, in term ${at})`);
       }
     }
   }

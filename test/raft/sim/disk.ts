@@ -17,6 +17,8 @@ interface StoredEntry {
 export interface LoadResult {
   storage: MemoryStorage;
   corruptAt: number;
+  /** The snapshot itself was damaged: the node starts over empty. */
+  snapshotDamaged?: boolean;
 }
 
 export class SimDisk {
@@ -121,10 +123,31 @@ export class SimDisk {
     return se.e.index;
   }
 
+  /** Flips one bit in the stored snapshot's data; returns its index, or 0 if there is no snapshot. */
+  rotSnapshot(rng: Rng): number {
+    if (this.snap.meta.index === 0) return 0;
+    const data = this.snap.data.length ? this.snap.data.slice() : new Uint8Array(1);
+    data[rng.int(0, data.length - 1)]! ^= 1 << rng.int(0, 7);
+    this.snap = { ...this.snap, data };
+    return this.snap.meta.index;
+  }
+
   /** What a restarting node reads back: verified records, the damaged suffix dropped and remembered. */
   load(): LoadResult {
     if (hardStateChecksum(this.hard) !== this.hardCrc) throw new Error("sim disk: hard state damaged (not injected)");
-    if (snapshotChecksum(this.snap) !== this.snapCrc) throw new Error("sim disk: snapshot damaged (not injected)");
+    if (snapshotChecksum(this.snap) !== this.snapCrc) {
+      // As the SQLite storage does: without its snapshot the log after it is useless; start over
+      // empty, recovering up to everything this disk held. Rot hits the data: the configuration,
+      // checksummed on its own, survives.
+      const at = this.snap.meta.index;
+      this.watermark = Math.max(this.watermark, this.lastIndex());
+      this.ents = [];
+      this.snap = { meta: { index: 0, term: 0, conf: this.snap.meta.conf }, data: new Uint8Array(0) };
+      this.snapCrc = snapshotChecksum(this.snap);
+      this.hard = { ...this.hard, commit: 0 };
+      this.hardCrc = hardStateChecksum(this.hard);
+      return { storage: MemoryStorage.restore(this.hard, this.snap, [], this.watermark), corruptAt: at, snapshotDamaged: true };
+    }
     let corruptAt = 0;
     for (let i = 0; i < this.ents.length; i++) {
       const se = this.ents[i]!;
@@ -142,6 +165,9 @@ export class SimDisk {
       this.watermark = Math.max(this.watermark, this.lastIndex());
       this.ents.length = corruptAt - this.firstIndex();
     }
+    // What survived of an incomplete batch is now log like any other (the node may acknowledge it
+    // from here on): damage found in it later is corruption, not the tail of a torn write.
+    for (const se of this.ents) se.torn = false;
     const storage = MemoryStorage.restore(
       this.hard,
       this.snap,
