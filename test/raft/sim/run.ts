@@ -23,7 +23,10 @@ const world = process.argv.includes("--critical") ? "critical" : "mixed";
 const mi = process.argv.indexOf("--mutant");
 const mutantName = mi >= 0 ? process.argv[mi + 1]! : "";
 const mutant: Partial<SimOptions> = mutantName ? (mutants[mutantName] ?? {}) : {};
-if (mutantName && !mutants[mutantName]) throw new Error(`unknown mutant ${mutantName}; one of ${Object.keys(mutants).join(", ")}`);
+if (mutantName && !mutants[mutantName]) {
+  console.error(`unknown mutant ${mutantName}; one of ${Object.keys(mutants).join(", ")}`);
+  process.exit(2);
+}
 
 const flags = [faultTime !== undefined ? ` --fault-time ${faultTime}` : "", world === "critical" ? " --critical" : "", mutantName ? ` --mutant ${mutantName}` : ""].join("");
 let passed = 0;
