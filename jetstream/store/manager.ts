@@ -9,6 +9,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmS
 import { join } from "node:path";
 import { InvalidArgumentError, StoreError, StreamExistsError, StreamNotFoundError } from "./errors.js";
 import { GroupCommit } from "./group_commit.js";
+import { Checkpointer } from "./checkpointer.js";
+import { LOCK_SUFFIX } from "./stream_lock.js";
 import { MemoryStreamStore } from "./memory_store.js";
 import { decodeName, encodeName, STREAM_FILE_SUFFIX } from "./names.js";
 import { SqliteStreamStore, type SqliteStoreOptions } from "./sqlite_store.js";
@@ -29,6 +31,7 @@ const DEFAULT_CACHE_KIB = 8192;
 
 export class StoreManager {
   readonly commit: GroupCommit;
+  private readonly checkpointer = new Checkpointer();
   private readonly open = new Map<string, StreamStore>();
   private readonly sqliteOpts: SqliteStoreOptions;
   private syncTimer: NodeJS.Timeout | null = null;
@@ -46,6 +49,7 @@ export class StoreManager {
     this.commit = new GroupCommit(opts.commitWindowMs ?? 0);
     this.sqliteOpts = {
       commit: this.commit,
+      checkpointer: this.checkpointer,
       syncInterval,
       fsync: opts.fsync ?? "background",
       verify: opts.verify ?? "quick",
@@ -168,7 +172,7 @@ export class StoreManager {
       const path = this.pathOf(account, name);
       if (existsSync(path)) existed = true;
       // The database first: without it a leftover -wal is ignored (and removed by the next create).
-      for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) rmSync(f, { force: true });
+      for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}${LOCK_SUFFIX}`]) rmSync(f, { force: true });
       const fd = openSync(join(this.storeDir, encodeName(account)), "r");
       try {
         fsyncSync(fd);
@@ -197,5 +201,6 @@ export class StoreManager {
     this.commit.runNow();
     for (const s of this.open.values()) s.close();
     this.open.clear();
+    this.checkpointer.close();
   }
 }
