@@ -72,10 +72,10 @@ export class JetStream implements ServerExtension, StreamHost {
         subscribe: (subject, handler) => server.subscribe(subject, (s, r, h, m) => handler(s, r, h, m), { name: "jetstream" }),
         unsubscribe: (sub) => server.unsubscribe(sub),
       },
-      { maxStreams: -1, clustered: false },
+      { maxStreams: -1, clustered: false, maxMemory: this.opts.maxMemoryStore, maxStore: this.opts.maxFileStore },
     );
     this.registry.onDelete = (s) => this.consumers?.onStreamDeleted(s);
-    const { recovered, errors } = this.registry.recover();
+    const { recovered, errors } = this.registry.recover(nowNanos());
     for (const e of errors) log.error(`JetStream: ${e}`);
     log.info(`  Store Directory: ${JSON.stringify(this.storeDir)}`);
     log.info(`  Sync Interval: ${this.opts.syncInterval === "always" ? "always (fsync on every commit)" : `${this.opts.syncInterval}ms`}`);
@@ -108,6 +108,10 @@ export class JetStream implements ServerExtension, StreamHost {
 
   hasInterest(stream: Stream, subject: string): boolean {
     return this.consumers?.hasInterest(stream, subject) ?? false;
+  }
+
+  resourcesExceeded(storage: "file" | "memory"): boolean {
+    return this.registry.overLimit(storage);
   }
 
   consumerCount(stream: Stream): number {

@@ -13,7 +13,7 @@ import { Checkpointer } from "./checkpointer.js";
 import { LOCK_SUFFIX } from "./stream_lock.js";
 import { MemoryStreamStore } from "./memory_store.js";
 import { decodeName, encodeName, STREAM_FILE_SUFFIX } from "./names.js";
-import { SqliteStreamStore, type SqliteStoreOptions } from "./sqlite_store.js";
+import { SqliteStreamStore, type InitialMeta, type SqliteStoreOptions } from "./sqlite_store.js";
 import type { RecoveredStream, StorageKind, StoreOptions, StreamLocation, StreamStore } from "./store.js";
 
 export interface StoreManagerOptions extends StoreOptions {
@@ -123,7 +123,8 @@ export class StoreManager {
     return res;
   }
 
-  createStream(account: string, name: string, storage: StorageKind): StreamStore {
+  /** init: config and metadata written together with the new stream (atomically for files). */
+  createStream(account: string, name: string, storage: StorageKind, init: InitialMeta = {}): StreamStore {
     this.checkOpen();
     const k = this.key(account, name);
     if (this.open.has(k)) throw new StreamExistsError(account, name);
@@ -131,10 +132,12 @@ export class StoreManager {
     if (storage === "memory") {
       if (this.storeDir !== null && existsSync(this.pathOf(account, name))) throw new StreamExistsError(account, name);
       store = new MemoryStreamStore(account, name, this.commit);
+      if (init.config !== undefined) store.saveConfig(init.config);
+      for (const [k, v] of Object.entries(init.meta ?? {})) store.setMeta(k, v);
     } else {
       const path = this.pathOf(account, name);
       mkdirSync(join(this.storeDir!, encodeName(account)), { recursive: true });
-      store = SqliteStreamStore.create(path, account, name, this.sqliteOpts);
+      store = SqliteStreamStore.create(path, account, name, this.sqliteOpts, init);
     }
     this.open.set(k, store);
     return store;

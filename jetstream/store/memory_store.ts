@@ -211,9 +211,10 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     if (count < 1) return;
     this.last = seq + count - 1;
     this.lastTs = ts;
+    // As nats-server's SkipMsg: an empty stream's first time is the skip's time.
     if (this.msgs.size === 0) {
       this.first = this.last + 1;
-      this.firstTs = 0n;
+      this.firstTs = ts;
     }
   }
 

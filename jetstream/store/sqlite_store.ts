@@ -71,6 +71,12 @@ import { hasWildcard, isAllFilter } from "./subject_match.js";
 type DB = Database.Database;
 type Stmt = Database.Statement;
 
+/** What a new stream database is created with (StreamStore.saveConfig / setMeta values). */
+export interface InitialMeta {
+  config?: string;
+  meta?: Record<string, string>;
+}
+
 export interface SqliteStoreOptions {
   commit: GroupCommit;
   checkpointer: Checkpointer;
@@ -230,7 +236,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
    * Creates the database under a temporary name and renames it into place, so a crash never
    * leaves a half-initialised file that recovery would report as a corrupt stream.
    */
-  static create(path: string, account: string, name: string, opts: SqliteStoreOptions): SqliteStreamStore {
+  static create(path: string, account: string, name: string, opts: SqliteStoreOptions, init: InitialMeta = {}): SqliteStreamStore {
     if (existsSync(path)) throw new StreamExistsError(account, name);
     const tmp = `${path}.creating`;
     // Leftovers of an interrupted create or delete; a stray -wal must never meet a new file.
@@ -246,13 +252,16 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       db.exec("BEGIN");
       db.exec(SCHEMA);
       const put = db.prepare("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?)");
-      for (const [k, v] of [
+      const rows: [string, string][] = [
         ["format", String(FORMAT_VERSION)],
         ["account", account],
         ["stream", name],
-      ] as const) {
-        put.run(k, v, textCrc(k, v));
-      }
+      ];
+      // The stream's config and metadata arrive with the file itself: no crash can leave a stream
+      // database without the config that says what it is.
+      if (init.config !== undefined) rows.push(["config", init.config]);
+      for (const [k, v] of Object.entries(init.meta ?? {})) rows.push([`user:${k}`, v]);
+      for (const [k, v] of rows) put.run(k, v, textCrc(k, v));
       db.prepare("INSERT INTO state VALUES (1, 0, 0, 0, 0, 0, 0, ?)").run(stateCrc(0, 0n, 0, 0n, 0, 0));
       db.exec("COMMIT");
     } catch (e) {
@@ -752,9 +761,10 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     }
     this.last = seq + count - 1;
     this.lastTs = ts;
+    // As nats-server's SkipMsg: an empty stream's first time is the skip's time.
     if (this.msgs === 0) {
       this.first = this.last + 1;
-      this.firstTs = 0n;
+      this.firstTs = ts;
     }
     this.stateDirty = true;
   }

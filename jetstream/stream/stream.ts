@@ -1,8 +1,10 @@
 // One stream: its config, its store, and the state machine every change goes through. Changes are
-// commands (a message, a purge, a delete, an expiry, a config update) applied by apply*(); their
-// outcome depends only on the command and the current state (time arrives inside the command),
-// so a replicated log can feed the same commands to every replica. On one server the commands
-// are applied as they arrive; the answers go out once the store says the change is durable.
+// StreamCommands (commands.ts: a message, a purge, a delete, an expiry, a config update) given to
+// apply(); their outcome depends only on the command and the current state (time arrives inside
+// the command), so a replicated log can feed the same commands to every replica. The proposing
+// side (onInbound, the API handlers, the expiry timer) reads the clock and builds the commands.
+// On one server the commands are applied as they are made; the answers go out once the store
+// says the change is durable.
 
 import type { StreamStore, StoredMsg } from "../store/store.js";
 import { DiscardNewError, PurgeArgError, StoreFlags, TTL_NEVER } from "../store/index.js";
@@ -13,6 +15,7 @@ import { DedupWindow } from "./dedup.js";
 import { pubAckErrorJson, pubAckJson } from "./pub_ack.js";
 import type { StreamConfig } from "./config.js";
 import { parseTransform, type Transform } from "./transform.js";
+import type { StreamCommand } from "./commands.js";
 
 export const MAX_HEADER_SIZE = 65535;
 
@@ -24,6 +27,8 @@ export interface StreamHost {
   domain?: string;
   /** Interest retention: does any consumer want messages on this subject? */
   hasInterest(stream: Stream, subject: string): boolean;
+  /** Is the server over its max_file_store / max_memory_store for this storage kind? */
+  resourcesExceeded?(storage: "file" | "memory"): boolean;
 }
 
 /** Told about every change to a stream's messages (consumers listen). */
@@ -109,7 +114,7 @@ export class Stream {
       const last = this.store.loadMsg(st.lastSeq);
       this.lastMsgId = last?.hdr ? (parseHeaders(last.hdr).get("Nats-Msg-Id") ?? "") : "";
     }
-    this.applyExpire(now);
+    this.apply({ kind: "expire", now });
   }
 
   // --- the inbound path -----------------------------------------------------------------------
@@ -120,7 +125,8 @@ export class Stream {
     const hdr = hdrLen > 0 ? msg.subarray(0, hdrLen) : null;
     const data = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
     const stored = this.transform?.apply(subject) ?? subject;
-    const out = this.applyMsg(stored, hdr, data, this.nextTimestamp());
+    const overLimit = this.host.resourcesExceeded?.(this.config.storage) ?? false;
+    const out = this.apply({ kind: "msg", subject: stored, hdr, data, ts: this.nextTimestamp(), overLimit });
     if (reply === null || this.config.no_ack) return;
     if ("error" in out) {
       this.host.publish(reply, null, null, Buffer.from(pubAckErrorJson(this.name, out.error)));
@@ -158,8 +164,30 @@ export class Stream {
 
   // --- commands -------------------------------------------------------------------------------
 
+  /** Applies one command; no clock, no randomness, no outside state but consumer interest. */
+  apply(cmd: StreamCommand & { kind: "msg" }): PublishOutcome;
+  apply(cmd: StreamCommand & { kind: "purge" }): number | ApiError;
+  apply(cmd: StreamCommand & { kind: "delete" }): boolean | ApiError;
+  apply(cmd: StreamCommand & { kind: "expire" }): void;
+  apply(cmd: StreamCommand & { kind: "update" }): void;
+  apply(cmd: StreamCommand): PublishOutcome | number | boolean | ApiError | void;
+  apply(cmd: StreamCommand): PublishOutcome | number | boolean | ApiError | void {
+    switch (cmd.kind) {
+      case "msg":
+        return this.applyMsg(cmd.subject, cmd.hdr, cmd.data, cmd.ts, cmd.overLimit ?? false);
+      case "purge":
+        return this.applyPurge(cmd);
+      case "delete":
+        return this.applyDelete(cmd.seq, cmd.erase);
+      case "expire":
+        return this.applyExpire(cmd.now);
+      case "update":
+        return this.applyUpdate(cmd.config);
+    }
+  }
+
   /** Stores a message at the next sequence, after nats-server's checks, in its order. */
-  applyMsg(subject: string, hdr: Buffer | null, data: Buffer, ts: Nanos): PublishOutcome {
+  private applyMsg(subject: string, hdr: Buffer | null, data: Buffer, ts: Nanos, overLimit: boolean): PublishOutcome {
     const c = this.config;
     if (c.sealed) return { error: jsError("JSStreamSealedErr") };
     const h = hdr !== null && hdr.length > 0 ? parseHeaders(hdr) : null;
@@ -207,6 +235,7 @@ export class Stream {
     const hdrLen = hdr?.length ?? 0;
     if (hdrLen > MAX_HEADER_SIZE) return { error: jsError("JSStreamHeaderExceedsMaximumErr") };
     if (c.max_msg_size > 0 && hdrLen + data.length > c.max_msg_size) return { error: jsError("JSStreamMessageExceedsMaximumErr") };
+    if (overLimit) return { error: jsError("JSInsufficientResourcesErr") };
 
     const seq = store.state().lastSeq + 1;
     if (c.retention === "interest" && !this.host.hasInterest(this, subject)) {
@@ -257,7 +286,7 @@ export class Stream {
     this.host.publish(dest, null, appendHeaders(hdr !== null && hdr.length > 0 ? hdr : null, pairs), headersOnly ? Buffer.alloc(0) : data);
   }
 
-  applyPurge(req: PurgeRequest): number | ApiError {
+  private applyPurge(req: PurgeRequest): number | ApiError {
     if (this.config.sealed) return jsError("JSStreamSealedErr");
     if (this.config.deny_purge) return jsError("JSStreamPurgeFailedF", { err: "stream purge not permitted" });
     let n: number;
@@ -275,7 +304,7 @@ export class Stream {
     return n;
   }
 
-  applyDelete(seq: number, erase: boolean): boolean | ApiError {
+  private applyDelete(seq: number, erase: boolean): boolean | ApiError {
     if (this.config.sealed) return jsError("JSStreamSealedErr");
     if (this.config.deny_delete) return jsError("JSStreamMsgDeleteFailedF", { err: "message delete not permitted" });
     const ok = erase ? this.store.eraseMsg(seq) : this.store.removeMsg(seq);
@@ -284,7 +313,7 @@ export class Stream {
   }
 
   /** Removes what max_age and message TTLs say is gone at `now`, leaving markers where configured. */
-  applyExpire(now: Nanos): void {
+  private applyExpire(now: Nanos): void {
     const removed = this.store.expire(now);
     for (const l of this.listeners) for (const r of removed) l.onRemoved?.(r.seq);
     const sdm = this.config.subject_delete_marker_ttl;
@@ -299,13 +328,13 @@ export class Stream {
           ["Nats-TTL", goDurationSeconds(Math.max(1, Math.floor(sdm / 1e9)))],
           ["Nats-Rollup", "sub"],
         ]);
-        this.applyMsg(subject, hdr, Buffer.alloc(0), now > this.store.state().lastTs ? now : this.store.state().lastTs + 1n);
+        this.applyMsg(subject, hdr, Buffer.alloc(0), now > this.store.state().lastTs ? now : this.store.state().lastTs + 1n, false);
       }
     }
     this.scheduleExpiry();
   }
 
-  applyUpdate(next: StreamConfig): void {
+  private applyUpdate(next: StreamConfig): void {
     this.config = next;
     this.dedup.windowNs = BigInt(next.duplicate_window);
     this.compile();
@@ -338,7 +367,7 @@ export class Stream {
     this.expiryTimer = setTimeout(() => {
       this.expiryTimer = null;
       this.expiryAt = null;
-      if (!this.closed) this.applyExpire(nowNanos());
+      if (!this.closed) this.apply({ kind: "expire", now: nowNanos() });
     }, Math.min(delayMs, 2 ** 31 - 1));
     this.expiryTimer.unref();
   }

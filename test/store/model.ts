@@ -132,7 +132,11 @@ export class StoreModel {
     if (count < 1) return;
     this.last = seq + count - 1;
     this.lastTs = ts;
-    if (this.msgs.length === 0) this.fixFirst();
+    // nats-server's SkipMsg stamps an empty stream's first time with the skip's time.
+    if (this.msgs.length === 0) {
+      this.first = this.last + 1;
+      this.firstTs = ts;
+    }
   }
 
   remove(seq: number): boolean {
