@@ -289,7 +289,7 @@ describe("stream wire contract against nats-server 2.9.10", { skip: ref === null
       let ours: JsTestServer | null = null;
       try {
         child = await spawnServer(`port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "ref")}"${sc.conf ? `, ${sc.conf.nats}` : ""} }\n`, { bin: ref!, dir });
-        ours = await startJs(sc.conf ? { jetstream: { enabled: true, storeDir: join(dir, "ours"), maxMemoryStore: -1, maxFileStore: -1, syncInterval: "always", ...sc.conf.ours } } : {});
+        ours = await startJs({}, undefined, sc.conf?.ours ?? {});
         const side = (who: string, p: Promise<[string, unknown][]>) =>
           p.catch((e: Error) => {
             throw new Error(`${who}: ${e.message}`);
