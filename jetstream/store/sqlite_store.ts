@@ -312,6 +312,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       store.load(corrupt);
       if (opts.verify === "full") store.verifyAll(corrupt);
       store.lock = lock;
+      // A WAL left by a crash is valid (SQLite replays it), but nothing would copy it into the
+      // database before the next 8 MiB of writes: start with a checkpoint.
+      if (walPresent) store.requestCheckpoint();
       return store;
     } catch (e) {
       try {
