@@ -455,6 +455,15 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     return seq === 0 ? null : this.toStored(seq, this.msgs.get(seq)!);
   }
 
+  loadNextWithHeaders(start: number): StoredMsg | null {
+    this.check();
+    for (let seq = this.nextExisting(start); seq !== 0; seq = this.nextExisting(seq + 1)) {
+      const m = this.msgs.get(seq)!;
+      if (m.hdr !== null) return this.toStored(seq, m);
+    }
+    return null;
+  }
+
   loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null {
     this.check();
     let best = 0;

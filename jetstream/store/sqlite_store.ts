@@ -1134,6 +1134,19 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     }
   }
 
+  loadNextWithHeaders(start: number): StoredMsg | null {
+    this.check();
+    if (start < this.first) start = this.first;
+    if (start > this.last || this.msgs === 0) return null;
+    try {
+      // The scan of header-less rows stays inside SQLite.
+      const r = this.s.getNextHdr.get(start) as unknown[] | undefined;
+      return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
   loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null {
     this.check();
     if (start < this.first) start = this.first;
@@ -1650,6 +1663,7 @@ function prepareStatements(db: DB) {
     getNext: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
     getNextSid: p(`SELECT seq, ${row} FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
     getPrev: p(`SELECT seq, ${row} FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1`).raw().safeIntegers(),
+    getNextHdr: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? AND hdr IS NOT NULL ORDER BY seq LIMIT 1`).raw().safeIntegers(),
     prevRow: p("SELECT seq, ts FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1").raw().safeIntegers(),
     firstFrom: p("SELECT seq, ts FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").raw().safeIntegers(),
     nextSeq: p("SELECT seq FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").pluck(),

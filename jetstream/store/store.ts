@@ -164,6 +164,8 @@ export interface StreamStore {
   loadMsg(seq: number): StoredMsg | null;
   /** First message at or after start whose subject matches filter ("" or ">" = any). */
   loadNextMsg(filter: string, start: number): StoredMsg | null;
+  /** First message at or after start that has headers (start-up rebuilds of the de-duplication window). */
+  loadNextWithHeaders(start: number): StoredMsg | null;
   /** First message at or after start matching any of the filters. */
   loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null;
   /** Newest message matching filter (literal or wildcard). */

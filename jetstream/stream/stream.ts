@@ -102,13 +102,12 @@ export class Stream {
     const st = this.store.state();
     if (st.msgs > 0) {
       const from = this.store.seqFromTime(now - BigInt(this.config.duplicate_window));
+      // Only messages with headers can carry a Nats-Msg-Id.
       for (let seq = from; seq <= st.lastSeq; ) {
-        const m = this.store.loadNextMsg(">", seq);
+        const m = this.store.loadNextWithHeaders(seq);
         if (m === null) break;
-        if (m.hdr !== null) {
-          const id = parseHeaders(m.hdr).get("Nats-Msg-Id");
-          if (id) this.dedup.add(id, m.seq, m.ts);
-        }
+        const id = parseHeaders(m.hdr!).get("Nats-Msg-Id");
+        if (id) this.dedup.add(id, m.seq, m.ts);
         seq = m.seq + 1;
       }
       const last = this.store.loadMsg(st.lastSeq);

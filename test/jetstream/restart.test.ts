@@ -96,6 +96,10 @@ test("every file stream and message survives restarts, clean and by SIGKILL; mem
       assert.equal((await kv.get("b"))?.operation, "DEL");
       const got = await (await new Objm(nc).open("files")).getBlob("big");
       assert.equal(got?.length, 300_000);
+      // The de-duplication window is rebuilt from the stored messages.
+      const withId = (before.ORDERS.msgs as Json[]).find((m) => m.hdrs && Buffer.from(m.hdrs, "base64").toString().includes("Nats-Msg-Id: id-33"));
+      assert.ok(withId, "a stored message with a Nats-Msg-Id");
+      assert.deepEqual(await pub(nc, "orders.3", "again", { "Nats-Msg-Id": "id-33" }), { stream: "ORDERS", seq: withId.seq, duplicate: true });
       // New writes continue the sequences; then a SIGKILL with nothing unacknowledged.
       assert.equal((await pub(nc, "orders.9", "after restart")).seq, before.ORDERS.state.last_seq + 1);
       assert.equal((await pub(nc, "FIRST", "f3")).seq, 1003);

@@ -271,6 +271,10 @@ export class StoreModel {
     return this.msgs.find((m) => m.seq >= start && filters.some((f) => matches(m.subject, f))) ?? null;
   }
 
+  loadNextWithHeaders(start: number): ModelMsg | null {
+    return this.msgs.find((m) => m.seq >= start && m.hdr !== null) ?? null;
+  }
+
   loadLast(filter: string): ModelMsg | null {
     const sel = this.msgs.filter((m) => matches(m.subject, filter));
     return sel[sel.length - 1] ?? null;
