@@ -97,10 +97,15 @@ const VACUUM_PAGES = 4096;
 /** WAL bytes written (estimated) after which the checkpoint thread copies the WAL into the database. */
 const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 /**
- * Under sustained writes a checkpoint beside the writer never catches up with the log's end, so
- * the log cannot restart and grows; past this size the writer finishes the (short) rest itself.
+ * Under sustained writes a checkpoint beside the writer never reaches the log's end, so the log
+ * cannot restart and grows. Past WAL_RESTART_BYTES the checkpoint thread runs again at once (each
+ * run has less to copy), and once what was written meanwhile is below WAL_TAIL_BYTES the writer
+ * copies that short rest itself, which lets the log restart. WAL_MAX_BYTES bounds the log even if
+ * the thread never catches up.
  */
 const WAL_RESTART_BYTES = 64 * 1024 * 1024;
+const WAL_TAIL_BYTES = 2 * 1024 * 1024;
+const WAL_MAX_BYTES = 512 * 1024 * 1024;
 /** How long close() waits for the checkpoint thread to let go of the database. */
 const CHECKPOINT_CLOSE_WAIT_MS = 60_000;
 
@@ -148,7 +153,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private first = 0;
   private firstTs = 0n;
   private last = 0;
-  private lastTs = 0n;
+  private lastTime = 0n;
   private msgs = 0;
   /** Headers of the last message removed with removeOne(..., withHdr). */
   private removedHdr: Uint8Array | null = null;
@@ -339,10 +344,10 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.first = int(st[0]);
       this.firstTs = big(st[1]);
       this.last = int(st[2]);
-      this.lastTs = big(st[3]);
+      this.lastTime = big(st[3]);
       this.msgs = int(st[4]);
       this.bytes = int(st[5]);
-      if (stateCrc(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes) !== int(st[6])) throw new BadRow("checksum mismatch");
+      if (stateCrc(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes) !== int(st[6])) throw new BadRow("checksum mismatch");
     } catch (e) {
       if (e instanceof BadRow) throw corrupt(`state row: ${e.message}`);
       throw e;
@@ -448,8 +453,8 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       }
       this.dirtyConsumers.clear();
       if (this.stateDirty) {
-        const crc = stateCrc(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes);
-        this.s.saveState.run(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes, crc);
+        const crc = stateCrc(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes);
+        this.s.saveState.run(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes, crc);
         this.stateDirty = false;
       }
       if (this.vacuumPending) this.vacuumStep();
@@ -479,17 +484,23 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.ckpt = null;
       if (err === null && r !== null && !r.busy) this.lastCheckpointed = covers;
       if (this.isClosed) return;
-      if (err === null && r !== null && !r.busy && r.log * this.pageSize >= WAL_RESTART_BYTES && !this.inTx) {
-        // Most of the log is in the database (and synced) now; copying the rest here lets the
-        // next write start the log over instead of growing it further.
-        try {
-          this.db.pragma("wal_checkpoint(PASSIVE)");
-        } catch (e) {
-          this.abortQuiet(e);
+      let again = this.ckptAgain || this.walDebt >= CHECKPOINT_BYTES;
+      const logBytes = err === null && r !== null && !r.busy ? r.log * this.pageSize : 0;
+      if (logBytes >= WAL_RESTART_BYTES) {
+        if ((this.walDebt < WAL_TAIL_BYTES || logBytes >= WAL_MAX_BYTES) && !this.inTx) {
+          // Everything but the last few writes is in the database (and synced): copying those
+          // here lets the next write start the log over.
+          try {
+            this.db.pragma("wal_checkpoint(PASSIVE)");
+          } catch (e) {
+            this.abortQuiet(e);
+          }
+        } else {
+          again = true;
         }
       }
       // A failed checkpoint leaves everything in the WAL, which stays valid; the next one retries.
-      if (this.ckptAgain || this.walDebt >= CHECKPOINT_BYTES) this.requestCheckpoint();
+      if (again) this.requestCheckpoint();
     });
   }
 
@@ -709,7 +720,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     this.bytes += fileStoreMsgSize(e.slen, hlen, dlen);
     this.walDebt += hlen + dlen + 64;
     this.last = seq;
-    this.lastTs = ts;
+    this.lastTime = ts;
     if (e.msgs === 0) e.first = seq;
     e.msgs++;
     e.last = seq;
@@ -763,7 +774,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.writeFailed(e);
     }
     this.last = seq + count - 1;
-    this.lastTs = ts;
+    this.lastTime = ts;
     // As nats-server's SkipMsg: an empty stream's first time is the skip's time.
     if (this.msgs === 0) {
       this.first = this.last + 1;
@@ -873,7 +884,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.purge();
       this.first = 0;
       this.last = 0;
-      this.lastTs = 0n;
+      this.lastTime = 0n;
       return;
     }
     if (seq >= this.last) return;
@@ -882,7 +893,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     try {
       this.beginWrite();
       const r = this.s.prevRow.get(seq) as [bigint, bigint] | undefined;
-      this.lastTs = r === undefined ? 0n : r[1];
+      this.lastTime = r === undefined ? 0n : r[1];
     } catch (e) {
       this.writeFailed(e);
     }
@@ -1248,6 +1259,14 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     }
   }
 
+  lastSeq(): number {
+    return this.last;
+  }
+
+  lastTs(): Nanos {
+    return this.lastTime;
+  }
+
   state(opts?: StateOptions): StreamState {
     this.check();
     const numDeleted = this.msgs > 0 ? this.last - this.first + 1 - this.msgs : 0;
@@ -1257,7 +1276,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       firstSeq: this.first,
       firstTs: this.firstTs,
       lastSeq: this.last,
-      lastTs: this.lastTs,
+      lastTs: this.lastTime,
       numDeleted,
       numSubjects: this.index.size,
     };

@@ -12,7 +12,7 @@ import { jsError, type ApiError } from "../api/errors.js";
 import { parseHeaders, appendHeaders, buildHeaders } from "../util/headers.js";
 import { nowNanos, parseGoDuration, rfc3339, goDurationSeconds, NS_PER_SEC, type Nanos } from "../util/time.js";
 import { DedupWindow } from "./dedup.js";
-import { pubAckErrorJson, pubAckJson } from "./pub_ack.js";
+import { pubAckErrorJson, pubAckPrefix, pubAckRest } from "./pub_ack.js";
 import type { StreamConfig } from "./config.js";
 import { parseTransform, type Transform } from "./transform.js";
 import type { StreamCommand } from "./commands.js";
@@ -55,8 +55,11 @@ export class Stream {
   private republish: Transform | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private expiryAt: Nanos | null = null;
-  /** PubAcks waiting for the current group commit. */
-  private pendingAcks: (string | Buffer)[] = [];
+  /** PubAcks waiting for the current group commit: reply subject, ack JSON, in turn. */
+  private pendingAcks: string[] = [];
+  private readonly ackPrefix: string;
+  /** The acks are pure ASCII (stream name and domain), so their length is their byte count. */
+  private readonly asciiAcks: boolean;
   private ackFlushRegistered = false;
   closed = false;
 
@@ -67,6 +70,8 @@ export class Stream {
     readonly created: Nanos,
   ) {
     this.config = config;
+    this.ackPrefix = pubAckPrefix(config.name, host.domain);
+    this.asciiAcks = /^[\x20-\x7e]*$/.test(this.ackPrefix);
     this.dedup = new DedupWindow(BigInt(config.duplicate_window));
     this.compile();
     this.applyLimits();
@@ -132,7 +137,7 @@ export class Stream {
       return;
     }
     // The ack waits for the store's group commit: acknowledged means durable.
-    this.pendingAcks.push(reply, pubAckJson(this.name, out.seq, out.duplicate, this.host.domain));
+    this.pendingAcks.push(reply, this.ackPrefix + pubAckRest(out.seq, out.duplicate));
     if (!this.ackFlushRegistered) {
       this.ackFlushRegistered = true;
       this.store.afterCommit(this.sendAcks);
@@ -143,21 +148,31 @@ export class Stream {
     this.ackFlushRegistered = false;
     const acks = this.pendingAcks;
     this.pendingAcks = [];
+    if (err !== null) {
+      const e = Buffer.from(pubAckErrorJson(this.name, jsError("JSStreamStoreFailedF", { err: err.message })));
+      for (let i = 0; i < acks.length; i += 2) this.host.publish(acks[i]!, null, null, e);
+      return;
+    }
+    if (!this.asciiAcks) {
+      for (let i = 0; i < acks.length; i += 2) this.host.publish(acks[i]!, null, null, Buffer.from(acks[i + 1]!));
+      return;
+    }
+    // One buffer for the whole commit's PubAcks (the server copies what it sends).
+    let total = 0;
+    for (let i = 1; i < acks.length; i += 2) total += acks[i]!.length;
+    const buf = Buffer.allocUnsafe(total);
+    let off = 0;
     for (let i = 0; i < acks.length; i += 2) {
-      const reply = acks[i] as string;
-      if (err !== null) {
-        const e = jsError("JSStreamStoreFailedF", { err: err.message });
-        this.host.publish(reply, null, null, Buffer.from(pubAckErrorJson(this.name, e)));
-      } else {
-        this.host.publish(reply, null, null, Buffer.from(acks[i + 1] as string));
-      }
+      const n = buf.write(acks[i + 1]!, off, "latin1");
+      this.host.publish(acks[i]!, null, null, buf.subarray(off, off + n));
+      off += n;
     }
   };
 
   /** Timestamps only grow within a stream, even if the wall clock steps back. */
   nextTimestamp(): Nanos {
     const now = nowNanos();
-    const last = this.store.state().lastTs;
+    const last = this.store.lastTs();
     return now > last ? now : last + 1n;
   }
 
@@ -208,7 +223,7 @@ export class Stream {
       }
       const expSeq = h.get("Nats-Expected-Last-Sequence");
       if (expSeq !== undefined) {
-        const last = store.state().lastSeq;
+        const last = store.lastSeq();
         if (Number(expSeq) !== last) return { error: jsError("JSStreamWrongLastSequenceErrF", { seq: last }) };
       }
       msgId = h.get("Nats-Msg-Id");
@@ -236,7 +251,7 @@ export class Stream {
     if (c.max_msg_size > 0 && hdrLen + data.length > c.max_msg_size) return { error: jsError("JSStreamMessageExceedsMaximumErr") };
     if (overLimit) return { error: jsError("JSInsufficientResourcesErr") };
 
-    const seq = store.state().lastSeq + 1;
+    const seq = store.lastSeq() + 1;
     if (c.retention === "interest" && !this.host.hasInterest(this, subject)) {
       // Nobody would ever read it: the sequence is used, nothing is kept.
       store.skipMsgs(seq, 1, ts);
@@ -327,7 +342,8 @@ export class Stream {
           ["Nats-TTL", goDurationSeconds(Math.max(1, Math.floor(sdm / 1e9)))],
           ["Nats-Rollup", "sub"],
         ]);
-        this.applyMsg(subject, hdr, Buffer.alloc(0), now > this.store.state().lastTs ? now : this.store.state().lastTs + 1n, false);
+        const lastTs = this.store.lastTs();
+        this.applyMsg(subject, hdr, Buffer.alloc(0), now > lastTs ? now : lastTs + 1n, false);
       }
     }
     this.scheduleExpiry();
