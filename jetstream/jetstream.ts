@@ -102,6 +102,13 @@ export class JetStream implements ServerExtension, StreamHost {
     this.server.publish(subject, reply, hdr, payload);
   }
 
+  /** A message already laid out as header block + payload (hdrLen bytes of headers). */
+  publishMsg(subject: string, hdrLen: number, msg: Buffer): void {
+    this.server.stats.inMsgs++;
+    this.server.stats.inBytes += msg.length;
+    this.server.route(null, subject, null, hdrLen, msg);
+  }
+
   warn(msg: string): void {
     this.server.log.warn(msg);
   }

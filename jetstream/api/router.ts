@@ -20,12 +20,20 @@ export class ApiRouter {
   handle(subject: string, reply: string | null, hdrLen: number, msg: Buffer): void {
     const js = this.js;
     const body = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
+    // Direct gets are the hot path and answer with raw messages, not API responses.
+    if (subject.startsWith("$JS.API.DIRECT.GET.")) {
+      try {
+        return directGet(js, subject, body, reply);
+      } catch (e) {
+        js.warn(`JetStream direct get on ${subject} failed: ${(e as Error).stack ?? e}`);
+        return;
+      }
+    }
     const tokens = subject.split(".");
     const api = this.replyTo(reply);
     // tokens: $JS API <kind> ...
     const kind = tokens[2];
     try {
-      if (kind === "DIRECT" && tokens[3] === "GET") return directGet(js, tokens, body, reply);
       if (kind === "INFO" && tokens.length === 3) return S.accountInfo(js, api);
       if (kind === "STREAM") {
         const op = tokens[3];
