@@ -176,3 +176,41 @@ test("a corrupt or torn stream database is reported at start with its name, left
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("-js and -sd turn JetStream on (INFO says so, the API answers); jetstream { sync_interval } is honoured", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnats-jsflag-"));
+  try {
+    const srv = await spawnServer("port: -1\nhost: 127.0.0.1\n", { args: ["-js", "-sd", join(dir, "sd")], dir: mkdtempSync(join(dir, "a-")) });
+    try {
+      const { RawConn } = await import("../helpers/raw.js");
+      const c = await RawConn.connect(srv.port);
+      const info = JSON.parse((await c.expect(/INFO (\{.*\}) *\r\n/)).match(/INFO (\{.*\}) *\r\n/)![1]!);
+      c.close();
+      assert.equal(info.jetstream, true);
+      assert.equal(info.headers, true);
+      const nc = await v3.connect({ servers: srv.ports.nats![0]! });
+      assert.equal((await api(nc, "$JS.API.STREAM.CREATE.FLAG", { name: "FLAG" })).config.name, "FLAG");
+      await nc.close();
+      assert.ok(readdirSync(join(dir, "sd", "jetstream")).length > 0, "streams live under <store_dir>/jetstream");
+    } finally {
+      srv.cleanup();
+    }
+    const lazy = await spawnServer(`port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "lazy")}", sync_interval: "2m" }\n`, { dir: mkdtempSync(join(dir, "b-")) });
+    try {
+      assert.match(lazy.stderr(), /Sync Interval: 120000ms/);
+      const plain = await spawnServer("port: -1\nhost: 127.0.0.1\n", { dir: mkdtempSync(join(dir, "c-")) });
+      try {
+        const nc = await v3.connect({ servers: plain.ports.nats![0]! });
+        // Without JetStream the API has no responder: the client sees 503 (no responders).
+        await assert.rejects(nc.request("$JS.API.INFO", "", { timeout: 2000 }), (e: Error) => /503|no responders/i.test(`${e.message} ${(e as { code?: string }).code} ${String((e as { cause?: unknown }).cause)}`));
+        await nc.close();
+      } finally {
+        plain.cleanup();
+      }
+    } finally {
+      lazy.cleanup();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
