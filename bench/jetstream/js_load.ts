@@ -66,12 +66,12 @@ export class Conn {
     while (this.waiters.length > 0 && this.frames >= this.waiters[0]!.n) this.waiters.shift()!.resolve();
   }
 
-  /** Setup-time request: sends and waits until the reply text contains `until`. */
-  async request(data: string, until: string): Promise<string> {
+  /** Setup-time request: sends and waits until the reply text contains `until` (and matches `complete`). */
+  async request(data: string, until: string, complete?: RegExp): Promise<string> {
     const start = this.text.length;
     this.sock.write(data);
     const end = Date.now() + 30_000;
-    while (this.text.indexOf(until, start) < 0) {
+    while (this.text.indexOf(until, start) < 0 || (complete !== undefined && !complete.test(this.text.slice(start)))) {
       if (Date.now() > end) throw new Error(`no ${JSON.stringify(until)} in reply to ${data.slice(0, 80)}`);
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -104,11 +104,12 @@ export class Conn {
   }
 }
 
+/** A setup-time API request; waits for the answer itself (answers may come after a PONG: they wait for their commit). */
 export async function apiCall(c: Conn, subject: string, body: string): Promise<unknown> {
   const inbox = `setup.${Math.random().toString(36).slice(2)}`;
-  await c.request(`SUB ${inbox} 99\r\n`, "");
-  const out = await c.request(`PUB ${subject} ${inbox} ${Buffer.byteLength(body)}\r\n${body}\r\nPING\r\n`, "PONG\r\n");
+  const out = await c.request(`SUB ${inbox} 99\r\nPUB ${subject} ${inbox} ${Buffer.byteLength(body)}\r\n${body}\r\n`, `MSG ${inbox} 99 `, /MSG \S+ 99 \d+\r\n.*\r\n/);
   const m = /MSG \S+ 99 \d+\r\n(.*)\r\n/.exec(out);
+  await c.request(`UNSUB 99\r\n`, "");
   return m ? JSON.parse(m[1]!) : null;
 }
 
