@@ -4,12 +4,14 @@ import { coreBench } from "./core/core_bench.js";
 import { wsBench } from "./ws/ws_bench.js";
 import { jsBench } from "./jetstream/js_bench.js";
 import { raftBench } from "./raft/raft_bench.js";
+import { storeBench } from "./store/run_store.js";
 
 const SUITES: Record<string, (quick: boolean) => Promise<string>> = {
   core: (quick) => coreBench({ quick, idle: true }),
   ws: (quick) => wsBench({ quick }),
   jetstream: (quick) => jsBench(quick),
   raft: (quick) => raftBench(quick),
+  store: (quick) => storeBench(quick),
 };
 
 async function main(): Promise<void> {

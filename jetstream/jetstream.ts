@@ -72,10 +72,10 @@ export class JetStream implements ServerExtension, StreamHost {
         subscribe: (subject, handler) => server.subscribe(subject, (s, r, h, m) => handler(s, r, h, m), { name: "jetstream" }),
         unsubscribe: (sub) => server.unsubscribe(sub),
       },
-      { maxStreams: -1, clustered: false },
+      { maxStreams: -1, clustered: false, maxMemory: this.opts.maxMemoryStore, maxStore: this.opts.maxFileStore },
     );
     this.registry.onDelete = (s) => this.consumers?.onStreamDeleted(s);
-    const { recovered, errors } = this.registry.recover();
+    const { recovered, errors } = this.registry.recover(nowNanos());
     for (const e of errors) log.error(`JetStream: ${e}`);
     log.info(`  Store Directory: ${JSON.stringify(this.storeDir)}`);
     log.info(`  Sync Interval: ${this.opts.syncInterval === "always" ? "always (fsync on every commit)" : `${this.opts.syncInterval}ms`}`);
@@ -102,12 +102,23 @@ export class JetStream implements ServerExtension, StreamHost {
     this.server.publish(subject, reply, hdr, payload);
   }
 
+  /** A message already laid out as header block + payload (hdrLen bytes of headers). */
+  publishMsg(subject: string, hdrLen: number, msg: Buffer): void {
+    this.server.stats.inMsgs++;
+    this.server.stats.inBytes += msg.length;
+    this.server.route(null, subject, null, hdrLen, msg);
+  }
+
   warn(msg: string): void {
     this.server.log.warn(msg);
   }
 
   hasInterest(stream: Stream, subject: string): boolean {
     return this.consumers?.hasInterest(stream, subject) ?? false;
+  }
+
+  resourcesExceeded(storage: "file" | "memory"): boolean {
+    return this.registry.overLimit(storage);
   }
 
   consumerCount(stream: Stream): number {

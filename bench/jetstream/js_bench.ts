@@ -1,10 +1,12 @@
 // JetStream stream benchmarks, tsnats beside nats-server -js in one run: async publish with acks
 // into a file stream (tsnats with its default fsync-on-commit and with a lazy sync interval),
-// MSG.GET and DIRECT.GET rates, KV put/get, and start-up time with 1,000,000 stored messages.
+// MSG.GET and DIRECT.GET rates, KV put/get, and start-up time and RSS with 1,000,000 stored
+// messages. Each figure is the median of a few rounds; the targets take turns within a round so
+// that background load on the machine falls on all of them alike.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apiCall, asyncPublish, Conn, pipelinedRequests } from "./js_load.js";
+import { apiCall, asyncPublish, Conn, directGetError, jsonError, pipelinedRequests, type Rate } from "./js_load.js";
 import { fmtRate, launch, referenceBinary, table, type BenchServer } from "../lib/servers.js";
 
 type Target = { label: string; name: "tsnats" | "nats-server"; conf: (dir: string) => string };
@@ -35,42 +37,6 @@ async function createStream(port: number, cfg: Record<string, unknown>): Promise
   if (!r || r.error) throw new Error(`stream create failed: ${JSON.stringify(r)}`);
 }
 
-export async function jsBench(quick: boolean): Promise<string> {
-  const scale = quick ? 0.1 : 1;
-  const targets = referenceBinary() ? TARGETS : TARGETS.filter((t) => t.name === "tsnats");
-  const rows: (string | number)[][] = [["scenario", ...targets.map((t) => t.label), "ratio (sync always / nats-server)"]];
-  const results = new Map<string, number[]>();
-  const record = (k: string, v: number) => {
-    if (!results.has(k)) results.set(k, []);
-    results.get(k)!.push(v);
-  };
-  for (const t of targets) {
-    await withServer(t, async (srv) => {
-      for (const size of [16, 1024]) {
-        const name = `P${size}`;
-        await createStream(srv.port, { name, subjects: [`p${size}`], storage: "file" });
-        const n = Math.round((size === 16 ? 200_000 : 100_000) * scale);
-        record(`async publish with acks, ${size} B`, await asyncPublish(srv.port, `p${size}`, size, n, 2000));
-      }
-      // Gets against the 16 B stream filled above.
-      const n = Math.round(50_000 * scale);
-      record("STREAM.MSG.GET by seq", await pipelinedRequests(srv.port, (i) => msgGet(i), n, 500, 2));
-      await createStream(srv.port, { name: "KV_b", subjects: ["$KV.b.>"], allow_direct: true, max_msgs_per_subject: 1, allow_rollup_hdrs: true, discard: "new" });
-      record("KV put", await asyncPublish(srv.port, "$KV.b.key", 16, n, 2000));
-      // A direct get reply is an HMSG with 6 header lines, then the payload: 8 line breaks.
-      record("KV get (DIRECT.GET)", await pipelinedRequests(srv.port, (i) => `PUB $JS.API.DIRECT.GET.KV_b.$KV.b.key rep.${i} 0\r\n\r\n`, n, 500, 8));
-      record("DIRECT.GET by seq", await pipelinedRequests(srv.port, (i) => directGet(i), n, 500, 8));
-    });
-  }
-  for (const [k, vs] of results) {
-    const ratio = vs.length === 3 ? (vs[0]! / vs[2]!).toFixed(2) : "-";
-    rows.push([k, ...vs.map(fmtRate), ratio]);
-  }
-  let out = `JetStream streams (operations per second)\n${table(rows)}\n`;
-  out += "\n" + (await startupBench(targets.filter((t) => t.label !== "tsnats (sync 2m)"), quick ? 100_000 : 1_000_000));
-  return out;
-}
-
 function msgGet(i: number): string {
   const body = `{"seq":${(i % 1000) + 1}}`;
   return `PUB $JS.API.STREAM.MSG.GET.P16 rep.${i} ${body.length}\r\n${body}\r\n`;
@@ -78,12 +44,74 @@ function msgGet(i: number): string {
 
 function directGet(i: number): string {
   const body = `{"seq":${(i % 1000) + 1}}`;
-  return `PUB $JS.API.DIRECT.GET.KV_b rep.${i} ${body.length}\r\n${body}\r\n`;
+  return `PUB $JS.API.DIRECT.GET.P16 rep.${i} ${body.length}\r\n${body}\r\n`;
 }
 
-/** Fills a stream with `count` messages, restarts the server, and times the restart. */
+/** One round of every rate scenario against a fresh server. */
+async function round(t: Target, scale: number): Promise<Map<string, Rate>> {
+  const out = new Map<string, Rate>();
+  await withServer(t, async (srv) => {
+    for (const size of [16, 1024]) {
+      await createStream(srv.port, { name: `P${size}`, subjects: [`p${size}`], storage: "file", allow_direct: true });
+      const n = Math.round((size === 16 ? 200_000 : 100_000) * scale);
+      out.set(`async publish with acks, ${size} B`, await asyncPublish(srv.port, `p${size}`, size, n, 2000));
+    }
+    // Gets of the first 1000 messages of the 16 B stream filled above.
+    const n = Math.round(50_000 * scale);
+    out.set("STREAM.MSG.GET by seq", await pipelinedRequests(srv.port, msgGet, n, 500, jsonError));
+    out.set("DIRECT.GET by seq", await pipelinedRequests(srv.port, directGet, n, 500, directGetError));
+    // The bucket @nats-io/kv creates (history 1).
+    await createStream(srv.port, { name: "KV_b", subjects: ["$KV.b.>"], allow_direct: true, max_msgs_per_subject: 1, allow_rollup_hdrs: true, discard: "new" });
+    out.set("KV put (1 key)", await asyncPublish(srv.port, "$KV.b.key", 16, n, 2000));
+    out.set("KV get (DIRECT.GET.<stream>.<key>)", await pipelinedRequests(srv.port, (i) => `PUB $JS.API.DIRECT.GET.KV_b.$KV.b.key rep.${i} 0\r\n\r\n`, n, 500, directGetError));
+  });
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function jsBench(quick: boolean): Promise<string> {
+  const scale = quick ? 0.1 : 1;
+  const rounds = quick ? 1 : 3;
+  const targets = referenceBinary() ? TARGETS : TARGETS.filter((t) => t.name === "tsnats");
+  const results = new Map<string, Rate[][]>();
+  for (let r = 0; r < rounds; r++) {
+    for (let ti = 0; ti < targets.length; ti++) {
+      const got = await round(targets[ti]!, scale);
+      for (const [k, v] of got) {
+        if (!results.has(k)) results.set(k, targets.map(() => []));
+        results.get(k)![ti]!.push(v);
+      }
+    }
+  }
+  const ref = targets.findIndex((t) => t.name === "nats-server");
+  const header = ["scenario", ...targets.map((t) => t.label)];
+  if (ref >= 0) header.push("sync always / nats-server", "sync 2m / nats-server");
+  const rows: (string | number)[][] = [header];
+  const notes: string[] = [];
+  for (const [k, perTarget] of results) {
+    const med = perTarget.map((rs) => median(rs.map((x) => x.rate)));
+    const cells = perTarget.map((rs, i) => {
+      const errs = rs.reduce((a, x) => a + x.errors, 0);
+      if (errs > 0) notes.push(`${targets[i]!.label}, ${k}: ${errs} error replies, first: ${rs.find((x) => x.errors > 0)!.firstError}`);
+      return fmtRate(med[i]!) + (errs > 0 ? ` (${errs} errors)` : "");
+    });
+    const row: (string | number)[] = [k, ...cells];
+    if (ref >= 0) row.push((med[0]! / med[ref]!).toFixed(2) + "x", (med[1]! / med[ref]!).toFixed(2) + "x");
+    rows.push(row);
+  }
+  let out = `JetStream streams (operations per second, median of ${rounds} round(s))\n${table(rows)}\n`;
+  if (notes.length) out += notes.join("\n") + "\n";
+  out += "\n" + (await startupBench(targets.filter((t) => t.label !== "tsnats (sync 2m)"), quick ? 100_000 : 1_000_000));
+  return out;
+}
+
+/** Fills a stream with `count` messages (RSS sampled while it grows), restarts, times the restart. */
 async function startupBench(targets: Target[], count: number): Promise<string> {
-  const rows: (string | number)[][] = [["server", "messages", "fill rate", "restart to ready", "RSS after restart"]];
+  const rows: (string | number)[][] = [["server", "messages", "fill rate", "RSS at 10% / 50% / 100% filled", "restart until STREAM.INFO answers", "RSS after restart", "RSS after reading 10,000 random msgs"]];
   for (const t of targets) {
     const dir = mkdtempSync(join(tmpdir(), "jsstart-"));
     const conf = join(dir, "server.conf");
@@ -91,21 +119,38 @@ async function startupBench(targets: Target[], count: number): Promise<string> {
     writeFileSync(conf, t.name === "tsnats" ? `jetstream { store_dir: "${join(dir, "store")}", sync_interval: "2m" }\n` : `jetstream { store_dir: "${join(dir, "store")}" }\n`);
     try {
       let srv = await launch(t.name, ["-c", conf]);
-      await createStream(srv.port, { name: "BIG", subjects: ["big.*"], storage: "file" });
-      const fill = await asyncPublish(srv.port, "big.x", 16, count, 5000);
+      await createStream(srv.port, { name: "BIG", subjects: ["big.*"], storage: "file", allow_direct: true });
+      const rss: number[] = [];
+      let fillSecs = 0;
+      let filled = 0;
+      for (const frac of [0.1, 0.5, 1]) {
+        const n = Math.round(count * frac) - filled;
+        const r = await asyncPublish(srv.port, "big.x", 16, n, 5000);
+        fillSecs += n / r.rate;
+        filled += n;
+        rss.push(srv.rssKb());
+      }
       await srv.stop();
       const t0 = Date.now();
       srv = await launch(t.name, ["-c", conf]);
-      const ready = Date.now() - t0;
       const c = await Conn.open(srv.port);
       const info = (await apiCall(c, "$JS.API.STREAM.INFO.BIG", "")) as { state?: { messages: number } };
+      const ready = Date.now() - t0;
       c.close();
-      const rss = srv.rssKb();
+      const rssRestart = srv.rssKb();
+      let x = 12345;
+      const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) % count;
+      const reads = await pipelinedRequests(srv.port, (i) => {
+        const body = `{"seq":${rnd() + 1}}`;
+        return `PUB $JS.API.DIRECT.GET.BIG rep.${i} ${body.length}\r\n${body}\r\n`;
+      }, 10_000, 200, directGetError);
+      const rssRead = srv.rssKb();
       await srv.stop();
-      rows.push([t.label, info?.state?.messages ?? 0, fmtRate(fill), `${ready} ms`, `${(rss / 1024).toFixed(0)} MB`]);
+      const mbs = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+      rows.push([t.label, info?.state?.messages ?? 0, fmtRate(filled / fillSecs), rss.map(mbs).join(" / "), `${ready} ms`, mbs(rssRestart), `${mbs(rssRead)}${reads.errors ? ` (${reads.errors} errors)` : ""}`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return `Start-up with a large stream\n${table(rows)}\n`;
+  return `Start-up and memory with a large stream (16 B messages)\n${table(rows)}\n`;
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { JetStream } from "../jetstream.js";
 import type { Stream } from "../stream/stream.js";
 import type { StoredMsg } from "../store/store.js";
-import { appendHeaders, buildHeaders } from "../util/headers.js";
+import { buildHeaders } from "../util/headers.js";
 import { parseRfc3339, rfc3339 } from "../util/time.js";
 import { lookup } from "./stream_api.js";
 
@@ -28,38 +28,56 @@ function status(js: JetStream, reply: string, text: string, pairs: [string, stri
   js.publish(reply, null, buildHeaders(pairs, text), Buffer.alloc(0));
 }
 
+const PREFIX = "$JS.API.DIRECT.GET.";
+const SIMPLE_SEQ = /^\{\s*"seq"\s*:\s*(\d{1,15})\s*\}$/;
+
+/** The stored message with its headers, then ours, in one buffer handed to the router. */
 function send(js: JetStream, reply: string, stream: Stream, m: StoredMsg, extra: [string, string][] = []): void {
-  const hdr = appendHeaders(m.hdr, [
-    ["Nats-Stream", stream.name],
-    ["Nats-Subject", m.subject],
-    ["Nats-Sequence", String(m.seq)],
-    ["Nats-Time-Stamp", rfc3339(m.ts)],
-    ...extra,
-  ]);
-  js.publish(reply, null, hdr, m.data);
+  let meta = `Nats-Stream: ${stream.name}\r\nNats-Subject: ${m.subject}\r\nNats-Sequence: ${m.seq}\r\nNats-Time-Stamp: ${rfc3339(m.ts)}\r\n`;
+  for (const [k, v] of extra) meta += `${k}: ${v}\r\n`;
+  meta += "\r\n";
+  // The stored block without its final empty line, or a fresh one.
+  const stored = m.hdr !== null && m.hdr.length >= 4 ? m.hdr.subarray(0, m.hdr.length - 2) : HDR_START;
+  const metaLen = Buffer.byteLength(meta, "latin1");
+  const hdrLen = stored.length + metaLen;
+  const buf = Buffer.allocUnsafe(hdrLen + m.data.length);
+  stored.copy(buf, 0);
+  buf.write(meta, stored.length, "latin1");
+  m.data.copy(buf, hdrLen);
+  js.publishMsg(reply, hdrLen, buf);
 }
 
-/** tokens: the request subject split on '.'; tokens[4] is the stream, tokens[5..] an optional subject. */
-export function directGet(js: JetStream, tokens: string[], body: Buffer, reply: string | null): void {
+const HDR_START = Buffer.from("NATS/1.0\r\n");
+
+/** subject: $JS.API.DIRECT.GET.<stream>[.<subject>]. */
+export function directGet(js: JetStream, subject: string, body: Buffer, reply: string | null): void {
   if (reply === null) return;
-  const stream = js.registry.get(tokens[4] ?? "");
+  const dot = subject.indexOf(".", PREFIX.length);
+  const stream = js.registry.get(dot < 0 ? subject.slice(PREFIX.length) : subject.slice(PREFIX.length, dot));
   if (!stream || !stream.config.allow_direct) return;
   let req: DirectRequest;
-  if (tokens.length > 5) {
+  if (dot >= 0) {
     // Subject-appended form: the body must be empty (2.9 semantics).
     if (body.length > 0) return status(js, reply, "408 Bad Request");
-    req = { last_by_subj: tokens.slice(5).join(".") };
+    req = { last_by_subj: subject.slice(dot + 1) };
   } else {
     if (body.length === 0) return status(js, reply, "408 Empty Request");
-    let raw: unknown;
-    try {
-      raw = JSON.parse(body.toString("utf8"));
-    } catch {
-      return status(js, reply, "408 Malformed Request");
+    const text = body.toString("utf8");
+    // The common {"seq":N} needs no general validation.
+    const simple = SIMPLE_SEQ.exec(text);
+    if (simple !== null) {
+      req = { seq: Number(simple[1]) };
+    } else {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        return status(js, reply, "408 Malformed Request");
+      }
+      const r = directRequest.safeParse(raw);
+      if (!r.success) return status(js, reply, "408 Malformed Request");
+      req = r.data;
     }
-    const r = directRequest.safeParse(raw);
-    if (!r.success) return status(js, reply, "408 Malformed Request");
-    req = r.data;
   }
   if (req.multi_last && req.multi_last.length > 0) return multiLast(js, reply, stream, req);
   if (req.batch && req.batch > 0) return batch(js, reply, stream, req);

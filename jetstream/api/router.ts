@@ -20,13 +20,20 @@ export class ApiRouter {
   handle(subject: string, reply: string | null, hdrLen: number, msg: Buffer): void {
     const js = this.js;
     const body = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
+    // Direct gets are the hot path and answer with raw messages, not API responses.
+    if (subject.startsWith("$JS.API.DIRECT.GET.")) {
+      try {
+        return directGet(js, subject, body, reply);
+      } catch (e) {
+        js.warn(`JetStream direct get on ${subject} failed: ${(e as Error).stack ?? e}`);
+        return;
+      }
+    }
     const tokens = subject.split(".");
     const api = this.replyTo(reply);
     // tokens: $JS API <kind> ...
     const kind = tokens[2];
     try {
-      if (kind === "DIRECT" && tokens[3] === "GET") return directGet(js, tokens, body, reply);
-      js.apiStats.total++;
       if (kind === "INFO" && tokens.length === 3) return S.accountInfo(js, api);
       if (kind === "STREAM") {
         const op = tokens[3];
@@ -54,20 +61,22 @@ export class ApiRouter {
       }
       if (kind === "CONSUMER" && this.consumers?.handle(tokens, subject, reply, hdrLen, msg, api)) return;
       // Unknown API subjects get no answer from nats-server 2.9/2.10.
-      js.apiStats.total--;
     } catch (e) {
       js.warn(`JetStream API request on ${subject} failed: ${(e as Error).stack ?? e}`);
       api.error("system_response", jsError("JSStreamGeneralErrorF", { err: (e as Error).message }));
     }
   }
 
+  /** Requests are counted as nats-server counts them: when their answer goes out (so INFO does not count itself). */
   private replyTo(reply: string | null): ApiReply {
     const js = this.js;
     return {
       ok(type: ResponseType, body: Record<string, unknown>) {
+        js.apiStats.total++;
         if (reply !== null) js.publish(reply, null, null, Buffer.from(responseJson(type, body)));
       },
       error(type: ResponseType, err: ApiError, extra?: Record<string, unknown>) {
+        js.apiStats.total++;
         js.apiStats.errors++;
         if (reply !== null) js.publish(reply, null, null, Buffer.from(errorJson(type, err, extra)));
       },

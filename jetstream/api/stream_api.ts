@@ -5,7 +5,7 @@ import { isEmptyRequest, type ApiReply } from "./reply.js";
 import { streamInfo } from "./stream_info.js";
 import { streamConfigRequestSchema } from "../stream/config.js";
 import type { JetStream } from "../jetstream.js";
-import { rfc3339 } from "../util/time.js";
+import { nowNanos, rfc3339 } from "../util/time.js";
 
 export const JS_API_NAMES_LIMIT = 1024;
 export const JS_API_LIST_LIMIT = 256;
@@ -52,9 +52,11 @@ export function accountInfo(js: JetStream, reply: ApiReply): void {
     storage: usage.storage,
     streams: js.registry.streams.size,
     consumers: js.consumerTotal(),
+    // The account's own limits, which the global account does not have (nats-server's dynamic
+    // limits): the server-wide max_memory_store/max_file_store are enforced, not reported here.
     limits: {
-      max_memory: js.limits.maxMemory,
-      max_storage: js.limits.maxStorage,
+      max_memory: -1,
+      max_storage: -1,
       max_streams: -1,
       max_consumers: -1,
       max_ack_pending: -1,
@@ -73,12 +75,16 @@ export function streamCreate(js: JetStream, name: string, body: Buffer, reply: A
   if (isErr(req)) return reply.error(t, req);
   if (req.name !== name) return reply.error(t, jsError("JSStreamMismatchErr"));
   if (/[\\/]/.test(name)) return reply.error(t, jsError("JSStreamNameContainsPathSeparatorsErr"));
-  const r = js.registry.create(req);
+  const r = js.registry.create(req, nowNanos());
   if (isErr(r)) return reply.error(t, r);
   const { info } = streamInfo(r.stream, { consumerCount: js.consumerCount(r.stream) });
-  if (r.created) js.advisory(`$JS.EVENT.ADVISORY.STREAM.CREATED.${name}`, "io.nats.jetstream.advisory.v1.stream_action", { stream: name, action: "create" });
-  // nats-server 2.9 says did_create:true for an identical re-create as well.
-  reply.ok(t, { ...info, did_create: true });
+  // Confirmed means durable: the answer waits for the commit of what the create wrote.
+  r.stream.store.afterCommit((err) => {
+    if (err) return reply.error(t, jsError("JSStreamCreateErrF", { err: err.message }));
+    if (r.created) js.advisory(`$JS.EVENT.ADVISORY.STREAM.CREATED.${name}`, "io.nats.jetstream.advisory.v1.stream_action", { stream: name, action: "create" });
+    // nats-server 2.9 says did_create:true for an identical re-create as well.
+    reply.ok(t, { ...info, did_create: true });
+  });
 }
 
 export function streamUpdate(js: JetStream, name: string, body: Buffer, reply: ApiReply): void {
@@ -88,8 +94,12 @@ export function streamUpdate(js: JetStream, name: string, body: Buffer, reply: A
   if (req.name !== name) return reply.error(t, jsError("JSStreamMismatchErr"));
   const r = js.registry.update(req);
   if (isErr(r)) return reply.error(t, r);
-  js.advisory(`$JS.EVENT.ADVISORY.STREAM.UPDATED.${name}`, "io.nats.jetstream.advisory.v1.stream_action", { stream: name, action: "modify" });
-  reply.ok(t, streamInfo(r, { consumerCount: js.consumerCount(r) }).info);
+  const info = streamInfo(r, { consumerCount: js.consumerCount(r) }).info;
+  r.store.afterCommit((err) => {
+    if (err) return reply.error(t, jsError("JSStreamUpdateErrF", { err: err.message }));
+    js.advisory(`$JS.EVENT.ADVISORY.STREAM.UPDATED.${name}`, "io.nats.jetstream.advisory.v1.stream_action", { stream: name, action: "modify" });
+    reply.ok(t, info);
+  });
 }
 
 export function streamDelete(js: JetStream, name: string, body: Buffer, reply: ApiReply): void {
@@ -125,16 +135,18 @@ function paged(body: Buffer): { offset: number; subject?: string } | ApiError {
 export function streamNames(js: JetStream, body: Buffer, reply: ApiReply): void {
   const t = "stream_names_response";
   const req = paged(body);
-  if (isErr(req)) return reply.error(t, req);
+  // nats-server's names list is a nil slice until a name is added: null when empty.
+  if (isErr(req)) return reply.error(t, req, { total: 0, offset: 0, limit: 0, streams: null });
   const all = js.registry.list(req.subject).map((s) => s.name);
   const offset = Math.min(req.offset, all.length);
-  reply.ok(t, { total: all.length, offset, limit: JS_API_NAMES_LIMIT, streams: all.slice(offset, offset + JS_API_NAMES_LIMIT) });
+  const page = all.slice(offset, offset + JS_API_NAMES_LIMIT);
+  reply.ok(t, { total: all.length, offset, limit: JS_API_NAMES_LIMIT, streams: page.length > 0 ? page : null });
 }
 
 export function streamList(js: JetStream, body: Buffer, reply: ApiReply): void {
   const t = "stream_list_response";
   const req = paged(body);
-  if (isErr(req)) return reply.error(t, req);
+  if (isErr(req)) return reply.error(t, req, { total: 0, offset: 0, limit: 0, streams: [] });
   const all = js.registry.list(req.subject);
   const offset = Math.min(req.offset, all.length);
   const streams = all.slice(offset, offset + JS_API_LIST_LIMIT).map((s) => streamInfo(s, { consumerCount: js.consumerCount(s) }).info);
@@ -143,19 +155,21 @@ export function streamList(js: JetStream, body: Buffer, reply: ApiReply): void {
 
 export function streamPurge(js: JetStream, name: string, body: Buffer, reply: ApiReply): void {
   const t = "stream_purge_response";
+  // nats-server's purge response always has "purged", errors included.
+  const fail = (e: ApiError) => reply.error(t, e, { purged: 0 });
   const stream = js.registry.get(name);
-  if (!stream) return reply.error(t, jsError("JSStreamNotFoundErr"));
+  if (!stream) return fail(jsError("JSStreamNotFoundErr"));
   let req: z.infer<typeof purgeRequest> = {};
   if (!isEmptyRequest(body)) {
     const r = parseBody(purgeRequest, body);
-    if (isErr(r)) return reply.error(t, r);
+    if (isErr(r)) return fail(r);
     req = r;
   }
-  if ((req.seq ?? 0) > 0 && (req.keep ?? 0) > 0) return reply.error(t, jsError("JSBadRequestErr"));
-  const n = stream.applyPurge(req);
-  if (isErr(n)) return reply.error(t, n);
+  if ((req.seq ?? 0) > 0 && (req.keep ?? 0) > 0) return fail(jsError("JSBadRequestErr"));
+  const n = stream.apply({ kind: "purge", filter: req.filter, seq: req.seq, keep: req.keep });
+  if (isErr(n)) return fail(n);
   stream.store.afterCommit((err) => {
-    if (err) reply.error(t, jsError("JSStreamGeneralErrorF", { err: err.message }));
+    if (err) fail(jsError("JSStreamGeneralErrorF", { err: err.message }));
     else reply.ok(t, { success: true, purged: n });
   });
 }
@@ -197,15 +211,24 @@ export function streamMsgDelete(js: JetStream, name: string, body: Buffer, reply
   if (isEmptyRequest(body)) return reply.error(t, jsError("JSBadRequestErr"));
   const req = parseBody(msgDeleteRequest, body);
   if (isErr(req)) return reply.error(t, req);
-  const r = stream.applyDelete(req.seq, !req.no_erase);
+  const r = stream.apply({ kind: "delete", seq: req.seq, erase: !req.no_erase });
   if (isErr(r)) return reply.error(t, r);
-  if (!r) {
-    // nats-server reports a miss differently per store: memory by sequence, file as a store error.
-    if (stream.config.storage === "memory") return reply.error(t, jsError("JSSequenceNotFoundErrF", { seq: req.seq }));
-    return reply.error(t, jsError("JSStreamMsgDeleteFailedF", { err: "no message found" }));
-  }
+  if (!r) return reply.error(t, deleteMiss(stream, req.seq));
   stream.store.afterCommit((err) => {
     if (err) reply.error(t, jsError("JSStreamMsgDeleteFailedF", { err: err.message }));
     else reply.ok(t, { success: true });
   });
+}
+
+/**
+ * nats-server answers a delete of a missing message by what its store says: the memory store
+ * just "not removed" (10043); the file store an error when no block holds the sequence (past the
+ * end, sequence 0, or nothing left at all) and "not removed" inside a block.
+ */
+function deleteMiss(stream: import("../stream/stream.js").Stream, seq: number): ApiError {
+  if (stream.config.storage === "memory") return jsError("JSSequenceNotFoundErrF", { seq });
+  const st = stream.store.state();
+  if (seq > st.lastSeq) return jsError("JSStreamMsgDeleteFailedF", { err: "stream store EOF" });
+  if (seq === 0 || st.msgs === 0) return jsError("JSStreamMsgDeleteFailedF", { err: "no message found" });
+  return jsError("JSSequenceNotFoundErrF", { seq });
 }

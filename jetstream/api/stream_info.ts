@@ -36,11 +36,14 @@ export function streamState(stream: Stream, opts: InfoOptions): { state: Record<
   let limit = 0;
   if (opts.subjectsFilter) {
     const subjects = [...stream.store.subjectsState(opts.subjectsFilter).entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    total = subjects.length;
-    offset = Math.min(Math.max(0, opts.offset ?? 0), total);
-    limit = JS_MAX_SUBJECT_DETAILS;
-    const page = subjects.slice(offset, offset + limit);
-    if (page.length > 0) state.subjects = Object.fromEntries(page.map(([k, v]) => [k, v.msgs]));
+    // Paging fields stay 0 when nothing matched, as nats-server leaves them.
+    if (subjects.length > 0) {
+      total = subjects.length;
+      offset = Math.min(Math.max(0, opts.offset ?? 0), total);
+      limit = JS_MAX_SUBJECT_DETAILS;
+      const page = subjects.slice(offset, offset + limit);
+      if (page.length > 0) state.subjects = Object.fromEntries(page.map(([k, v]) => [k, v.msgs]));
+    }
   }
   if (st.numDeleted > 0) state.num_deleted = st.numDeleted;
   if (opts.deletedDetails && st.deleted && st.deleted.length > 0) state.deleted = st.deleted;

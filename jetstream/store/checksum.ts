@@ -24,11 +24,13 @@ function putBig(off: number, n: bigint): number {
   return off + 8;
 }
 
+const scratch24 = scratch.subarray(0, 24);
+
 export function msgCrc(seq: number, ts: bigint, ttl: number, subject: string, hdr: Buffer | null, data: Buffer): number {
-  let o = putNum(0, seq);
-  o = putBig(o, ts);
-  o = putNum(o, ttl);
-  let c = crc32(scratch.subarray(0, o));
+  scratch.writeDoubleLE(seq, 0);
+  scratch.writeBigInt64LE(ts, 8);
+  scratch.writeDoubleLE(ttl, 16);
+  let c = crc32(scratch24);
   c = add(c, subject);
   if (hdr !== null) c = add(c, hdr);
   return add(c, data);

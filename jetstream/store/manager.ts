@@ -9,9 +9,11 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmS
 import { join } from "node:path";
 import { InvalidArgumentError, StoreError, StreamExistsError, StreamNotFoundError } from "./errors.js";
 import { GroupCommit } from "./group_commit.js";
+import { Checkpointer } from "./checkpointer.js";
+import { LOCK_SUFFIX } from "./stream_lock.js";
 import { MemoryStreamStore } from "./memory_store.js";
 import { decodeName, encodeName, STREAM_FILE_SUFFIX } from "./names.js";
-import { SqliteStreamStore, type SqliteStoreOptions } from "./sqlite_store.js";
+import { SqliteStreamStore, type InitialMeta, type SqliteStoreOptions } from "./sqlite_store.js";
 import type { RecoveredStream, StorageKind, StoreOptions, StreamLocation, StreamStore } from "./store.js";
 
 export interface StoreManagerOptions extends StoreOptions {
@@ -29,6 +31,7 @@ const DEFAULT_CACHE_KIB = 8192;
 
 export class StoreManager {
   readonly commit: GroupCommit;
+  private readonly checkpointer = new Checkpointer();
   private readonly open = new Map<string, StreamStore>();
   private readonly sqliteOpts: SqliteStoreOptions;
   private syncTimer: NodeJS.Timeout | null = null;
@@ -46,6 +49,7 @@ export class StoreManager {
     this.commit = new GroupCommit(opts.commitWindowMs ?? 0);
     this.sqliteOpts = {
       commit: this.commit,
+      checkpointer: this.checkpointer,
       syncInterval,
       fsync: opts.fsync ?? "background",
       verify: opts.verify ?? "quick",
@@ -119,7 +123,8 @@ export class StoreManager {
     return res;
   }
 
-  createStream(account: string, name: string, storage: StorageKind): StreamStore {
+  /** init: config and metadata written together with the new stream (atomically for files). */
+  createStream(account: string, name: string, storage: StorageKind, init: InitialMeta = {}): StreamStore {
     this.checkOpen();
     const k = this.key(account, name);
     if (this.open.has(k)) throw new StreamExistsError(account, name);
@@ -127,10 +132,12 @@ export class StoreManager {
     if (storage === "memory") {
       if (this.storeDir !== null && existsSync(this.pathOf(account, name))) throw new StreamExistsError(account, name);
       store = new MemoryStreamStore(account, name, this.commit);
+      if (init.config !== undefined) store.saveConfig(init.config);
+      for (const [k, v] of Object.entries(init.meta ?? {})) store.setMeta(k, v);
     } else {
       const path = this.pathOf(account, name);
       mkdirSync(join(this.storeDir!, encodeName(account)), { recursive: true });
-      store = SqliteStreamStore.create(path, account, name, this.sqliteOpts);
+      store = SqliteStreamStore.create(path, account, name, this.sqliteOpts, init);
     }
     this.open.set(k, store);
     return store;
@@ -168,7 +175,7 @@ export class StoreManager {
       const path = this.pathOf(account, name);
       if (existsSync(path)) existed = true;
       // The database first: without it a leftover -wal is ignored (and removed by the next create).
-      for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) rmSync(f, { force: true });
+      for (const f of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`, `${path}${LOCK_SUFFIX}`]) rmSync(f, { force: true });
       const fd = openSync(join(this.storeDir, encodeName(account)), "r");
       try {
         fsyncSync(fd);
@@ -197,5 +204,6 @@ export class StoreManager {
     this.commit.runNow();
     for (const s of this.open.values()) s.close();
     this.open.clear();
+    this.checkpointer.close();
   }
 }

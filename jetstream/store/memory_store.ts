@@ -61,7 +61,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
   private first = 0;
   private firstTs = 0n;
   private last = 0;
-  private lastTs = 0n;
+  private lastTime = 0n;
   private bytes = 0;
   private readonly msgs = new Map<number, MemMsg>();
   private readonly index = new SubjectIndex();
@@ -163,7 +163,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     }
     this.bytes += memStoreMsgSize(e.slen, hlen, dlen);
     this.last = seq;
-    this.lastTs = ts;
+    this.lastTime = ts;
     if (e.msgs === 0) e.first = seq;
     e.msgs++;
     e.last = seq;
@@ -210,10 +210,11 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     if (seq !== this.last + 1) throw new SequenceMismatchError(this.last + 1, seq);
     if (count < 1) return;
     this.last = seq + count - 1;
-    this.lastTs = ts;
+    this.lastTime = ts;
+    // As nats-server's SkipMsg: an empty stream's first time is the skip's time.
     if (this.msgs.size === 0) {
       this.first = this.last + 1;
-      this.firstTs = 0n;
+      this.firstTs = ts;
     }
   }
 
@@ -293,13 +294,13 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       this.purge();
       this.first = 0;
       this.last = 0;
-      this.lastTs = 0n;
+      this.lastTime = 0n;
       return;
     }
     if (seq >= this.last) return;
     for (let s = this.prevExisting(this.last); s > seq; s = this.prevExisting(s - 1)) this.removeOne(s, false);
     const p = this.prevExisting(seq);
-    this.lastTs = p === 0 ? 0n : this.msgs.get(p)!.ts;
+    this.lastTime = p === 0 ? 0n : this.msgs.get(p)!.ts;
     this.last = seq;
     if (this.msgs.size === 0) {
       this.first = seq + 1;
@@ -454,6 +455,15 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     return seq === 0 ? null : this.toStored(seq, this.msgs.get(seq)!);
   }
 
+  loadNextWithHeaders(start: number): StoredMsg | null {
+    this.check();
+    for (let seq = this.nextExisting(start); seq !== 0; seq = this.nextExisting(seq + 1)) {
+      const m = this.msgs.get(seq)!;
+      if (m.hdr !== null) return this.toStored(seq, m);
+    }
+    return null;
+  }
+
   loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null {
     this.check();
     let best = 0;
@@ -518,6 +528,14 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     return s === 0 ? this.last + 1 : s;
   }
 
+  lastSeq(): number {
+    return this.last;
+  }
+
+  lastTs(): Nanos {
+    return this.lastTime;
+  }
+
   state(opts?: StateOptions): StreamState {
     this.check();
     const msgs = this.msgs.size;
@@ -528,7 +546,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       firstSeq: this.first,
       firstTs: this.firstTs,
       lastSeq: this.last,
-      lastTs: this.lastTs,
+      lastTs: this.lastTime,
       numDeleted,
       numSubjects: this.index.size,
     };

@@ -9,6 +9,8 @@
 
 import Database from "better-sqlite3";
 import { close as fsClose, closeSync, existsSync, fdatasync, fsync, fsyncSync, open as fsOpen, openSync, renameSync, rmSync, statSync } from "node:fs";
+import type { CheckpointTicket, Checkpointer } from "./checkpointer.js";
+import { LOCK_SUFFIX, StreamLock } from "./stream_lock.js";
 import { dirname } from "node:path";
 import { ConsumerHandle, type ConsumerOwner } from "./consumer_handle.js";
 import { ConsumerStateCore, emptyConsumerState, type ConsumerSink } from "./consumer_state.js";
@@ -69,8 +71,15 @@ import { hasWildcard, isAllFilter } from "./subject_match.js";
 type DB = Database.Database;
 type Stmt = Database.Statement;
 
+/** What a new stream database is created with (StreamStore.saveConfig / setMeta values). */
+export interface InitialMeta {
+  config?: string;
+  meta?: Record<string, string>;
+}
+
 export interface SqliteStoreOptions {
   commit: GroupCommit;
+  checkpointer: Checkpointer;
   syncInterval: SyncInterval;
   fsync: FsyncMode;
   verify: VerifyLevel;
@@ -85,6 +94,20 @@ const SCAN_ROWS = 1024;
 const CHUNK = 256;
 /** Free pages returned to the file system per commit after large removals. */
 const VACUUM_PAGES = 4096;
+/** WAL bytes written (estimated) after which the checkpoint thread copies the WAL into the database. */
+const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+/**
+ * Under sustained writes a checkpoint beside the writer never reaches the log's end, so the log
+ * cannot restart and grows. Past WAL_RESTART_BYTES the checkpoint thread runs again at once (each
+ * run has less to copy), and once what was written meanwhile is below WAL_TAIL_BYTES the writer
+ * copies that short rest itself, which lets the log restart. WAL_MAX_BYTES bounds the log even if
+ * the thread never catches up.
+ */
+const WAL_RESTART_BYTES = 64 * 1024 * 1024;
+const WAL_TAIL_BYTES = 2 * 1024 * 1024;
+const WAL_MAX_BYTES = 512 * 1024 * 1024;
+/** How long close() waits for the checkpoint thread to let go of the database. */
+const CHECKPOINT_CLOSE_WAIT_MS = 60_000;
 
 /** Thrown while decoding a row whose values are not what we wrote; turned into StoreCorruptError. */
 class BadRow extends Error {}
@@ -130,7 +153,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private first = 0;
   private firstTs = 0n;
   private last = 0;
-  private lastTs = 0n;
+  private lastTime = 0n;
   private msgs = 0;
   /** Headers of the last message removed with removeOne(..., withHdr). */
   private removedHdr: Uint8Array | null = null;
@@ -146,6 +169,8 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   /** Transactions committed since open (for tests, benchmarks and monitoring). */
   commitCount = 0;
   private inTx = false;
+  /** The open transaction has written (a read-only one commits without a sync). */
+  private wrote = false;
   private queued = false;
   private cbs: CommitCallback[] = [];
   private stateDirty = false;
@@ -174,6 +199,19 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private syncing = false;
   private dirSynced = false;
   private waiters: { need: number; cb: CommitCallback }[] = [];
+  /** The WAL, kept open for the background fdatasync. */
+  private walFd: number | null = null;
+
+  /** Estimated WAL bytes written since the last checkpoint request. */
+  private walDebt = 0;
+  private ckpt: CheckpointTicket | null = null;
+  /** A sync-interval tick asked for a checkpoint while one was running. */
+  private ckptAgain = false;
+  /** commitSeq covered by the last complete checkpoint. */
+  private lastCheckpointed = 0;
+  private readonly checkpointer: Checkpointer;
+  private lock: StreamLock | null = null;
+  private readonly pageSize: number;
 
   private constructor(
     private readonly db: DB,
@@ -185,6 +223,8 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   ) {
     this.s = prepareStatements(db);
     this.syncMode = opts.syncInterval !== "always" ? "interval" : opts.fsync;
+    this.checkpointer = opts.checkpointer;
+    this.pageSize = db.pragma("page_size", { simple: true }) as number;
   }
 
   get stream(): StreamStore {
@@ -201,7 +241,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
    * Creates the database under a temporary name and renames it into place, so a crash never
    * leaves a half-initialised file that recovery would report as a corrupt stream.
    */
-  static create(path: string, account: string, name: string, opts: SqliteStoreOptions): SqliteStreamStore {
+  static create(path: string, account: string, name: string, opts: SqliteStoreOptions, init: InitialMeta = {}): SqliteStreamStore {
     if (existsSync(path)) throw new StreamExistsError(account, name);
     const tmp = `${path}.creating`;
     // Leftovers of an interrupted create or delete; a stray -wal must never meet a new file.
@@ -217,13 +257,16 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       db.exec("BEGIN");
       db.exec(SCHEMA);
       const put = db.prepare("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?)");
-      for (const [k, v] of [
+      const rows: [string, string][] = [
         ["format", String(FORMAT_VERSION)],
         ["account", account],
         ["stream", name],
-      ] as const) {
-        put.run(k, v, textCrc(k, v));
-      }
+      ];
+      // The stream's config and metadata arrive with the file itself: no crash can leave a stream
+      // database without the config that says what it is.
+      if (init.config !== undefined) rows.push(["config", init.config]);
+      for (const [k, v] of Object.entries(init.meta ?? {})) rows.push([`user:${k}`, v]);
+      for (const [k, v] of rows) put.run(k, v, textCrc(k, v));
       db.prepare("INSERT INTO state VALUES (1, 0, 0, 0, 0, 0, 0, ?)").run(stateCrc(0, 0n, 0, 0n, 0, 0));
       db.exec("COMMIT");
     } catch (e) {
@@ -246,10 +289,18 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     const problem = checkFileHeader(path, walPresent);
     if (problem !== null) throw corrupt(problem);
 
+    let lock: StreamLock | null;
+    try {
+      lock = StreamLock.acquire(path);
+    } catch (e) {
+      throw new StoreOpenError(account, name, path, `cannot take the lock ${path}${LOCK_SUFFIX}: ${(e as Error).message}`, e);
+    }
+    if (lock === null) throw new StoreOpenError(account, name, path, "database is locked (in use by another server)");
     let db: DB;
     try {
       db = new Database(path, { fileMustExist: true, timeout: 0 });
     } catch (e) {
+      lock.release();
       if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
       throw new StoreOpenError(account, name, path, (e as Error).message, e);
     }
@@ -265,6 +316,10 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       const store = new SqliteStreamStore(db, path, account, name, opts.commit, opts);
       store.load(corrupt);
       if (opts.verify === "full") store.verifyAll(corrupt);
+      store.lock = lock;
+      // A WAL left by a crash is valid (SQLite replays it), but nothing would copy it into the
+      // database before the next 8 MiB of writes: start with a checkpoint.
+      if (walPresent) store.requestCheckpoint();
       return store;
     } catch (e) {
       try {
@@ -272,6 +327,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       } catch {
         // already failing; the original error is the one to report
       }
+      lock.release();
       if (e instanceof StoreError) throw e;
       if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
       throw new StoreOpenError(account, name, path, (e as Error).message, e);
@@ -288,10 +344,10 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.first = int(st[0]);
       this.firstTs = big(st[1]);
       this.last = int(st[2]);
-      this.lastTs = big(st[3]);
+      this.lastTime = big(st[3]);
       this.msgs = int(st[4]);
       this.bytes = int(st[5]);
-      if (stateCrc(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes) !== int(st[6])) throw new BadRow("checksum mismatch");
+      if (stateCrc(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes) !== int(st[6])) throw new BadRow("checksum mismatch");
     } catch (e) {
       if (e instanceof BadRow) throw corrupt(`state row: ${e.message}`);
       throw e;
@@ -361,6 +417,14 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   beginWrite(): void {
     this.check();
+    this.wrote = true;
+  }
+
+  /**
+   * Every use of the store runs inside the turn's transaction (reads too: one snapshot and one
+   * lock acquisition per turn instead of one per statement); writes turn it into a write.
+   */
+  private openTx(): void {
     if (this.inTx) return;
     this.s.begin.run();
     this.inTx = true;
@@ -372,6 +436,15 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   commitPending(): void {
     if (!this.inTx) return;
+    if (!this.wrote) {
+      try {
+        this.s.commit.run();
+        this.inTx = false;
+      } catch (e) {
+        this.abortQuiet(e);
+      }
+      return;
+    }
     try {
       for (const h of this.dirtyConsumers) {
         const c = h.core;
@@ -380,18 +453,55 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       }
       this.dirtyConsumers.clear();
       if (this.stateDirty) {
-        const crc = stateCrc(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes);
-        this.s.saveState.run(this.first, this.firstTs, this.last, this.lastTs, this.msgs, this.bytes, crc);
+        const crc = stateCrc(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes);
+        this.s.saveState.run(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes, crc);
         this.stateDirty = false;
       }
       if (this.vacuumPending) this.vacuumStep();
       this.s.commit.run();
       this.inTx = false;
+      this.wrote = false;
       this.commitCount++;
       this.commitSeq++;
     } catch (e) {
       this.abortQuiet(e);
+      return;
     }
+    if (this.walDebt >= CHECKPOINT_BYTES) this.requestCheckpoint();
+  }
+
+  /** Hands a checkpoint to the checkpoint thread (one at a time per stream). */
+  private requestCheckpoint(): void {
+    if (this.isClosed || this.failed !== null) return;
+    if (this.ckpt !== null) {
+      this.ckptAgain = true;
+      return;
+    }
+    this.walDebt = 0;
+    this.ckptAgain = false;
+    const covers = this.commitSeq;
+    this.ckpt = this.checkpointer.request(this.path, (err, r) => {
+      this.ckpt = null;
+      if (err === null && r !== null && !r.busy) this.lastCheckpointed = covers;
+      if (this.isClosed) return;
+      let again = this.ckptAgain || this.walDebt >= CHECKPOINT_BYTES;
+      const logBytes = err === null && r !== null && !r.busy ? r.log * this.pageSize : 0;
+      if (logBytes >= WAL_RESTART_BYTES) {
+        if ((this.walDebt < WAL_TAIL_BYTES || logBytes >= WAL_MAX_BYTES) && !this.inTx) {
+          // Everything but the last few writes is in the database (and synced): copying those
+          // here lets the next write start the log over.
+          try {
+            this.db.pragma("wal_checkpoint(PASSIVE)");
+          } catch (e) {
+            this.abortQuiet(e);
+          }
+        } else {
+          again = true;
+        }
+      }
+      // A failed checkpoint leaves everything in the WAL, which stays valid; the next one retries.
+      if (again) this.requestCheckpoint();
+    });
   }
 
   notifyCommitted(): void {
@@ -413,9 +523,23 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     this.syncing = true;
     const covers = this.commitSeq;
     const dir = this.dirSynced ? null : dirname(this.path);
-    syncFile(`${this.path}-wal`, dir, (err) => {
+    let openErr: Error | null = null;
+    if (this.walFd === null) {
+      try {
+        // The WAL lives as long as the connection: SQLite restarts and truncates it in place.
+        this.walFd = openSync(`${this.path}-wal`, "r");
+      } catch (e) {
+        // No WAL means nothing was ever written to it.
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") openErr = e as Error;
+      }
+    }
+    const after = (err: Error | null): void => {
       this.syncing = false;
-      if (this.isClosed) return; // close() synced and answered everyone
+      if (this.isClosed) {
+        // close() synced and answered everyone, and left the descriptor to us.
+        this.closeWal();
+        return;
+      }
       if (err !== null && this.failed === null) {
         // After a failed fsync the page cache state is unknown: nothing more may be acknowledged.
         this.failed = new StoreFailedError(this.name, err);
@@ -426,7 +550,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       }
       this.releaseWaiters();
       this.startSync();
-    });
+    };
+    if (openErr !== null) setImmediate(after, openErr);
+    else syncFile(this.walFd, dir, after);
   }
 
   private releaseWaiters(): void {
@@ -464,22 +590,24 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     return new Promise((resolve, reject) => this.afterCommit((err) => (err ? reject(err) : resolve())));
   }
 
-  /** Lazy sync: make everything committed so far durable (checkpoint syncs WAL and database). */
+  /** Lazy sync: make everything committed so far durable (the checkpoint syncs WAL and database). */
   syncNow(): void {
     if (this.isClosed || this.failed) return;
     this.commitPending();
-    if (this.failed) return;
-    try {
-      this.db.pragma("wal_checkpoint(PASSIVE)");
-    } catch (e) {
-      this.abortQuiet(e);
-    }
+    if (this.failed || this.commitSeq === this.lastCheckpointed) return;
+    this.requestCheckpoint();
   }
 
   close(): void {
     if (this.isClosed) return;
     if (!this.failed) this.commitPending();
     this.isClosed = true;
+    // The checkpoint thread must be done with the file before this, the last connection, closes
+    // it (closing last checkpoints and deletes the WAL; the stream may be deleted right after).
+    if (this.ckpt !== null && !this.ckpt.waitClosed(CHECKPOINT_CLOSE_WAIT_MS)) {
+      if (!this.failed) this.failed = new StoreFailedError(this.name, new Error("checkpoint thread did not finish"));
+    }
+    this.ckpt = null;
     try {
       // Copies the WAL into the database and fsyncs it: everything committed is durable after this.
       if (!this.failed) this.db.pragma("wal_checkpoint(TRUNCATE)");
@@ -488,9 +616,13 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       // The data stays in the WAL for the next open, but it may not be on stable storage.
       if (!this.failed && this.syncMode === "background") this.failed = new StoreFailedError(this.name, e);
     }
+    // An fdatasync in flight still uses the descriptor; it closes it when it returns.
+    if (!this.syncing) this.closeWal();
     try {
       this.db.close();
     } finally {
+      this.lock?.release();
+      this.lock = null;
       for (const h of this.consumerHandles.values()) h.deleted = true;
       const cbs = this.cbs.concat(this.waiters.map((w) => w.cb));
       this.cbs = [];
@@ -498,6 +630,16 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.queued = false;
       runCallbacks(cbs, this.failed);
     }
+  }
+
+  private closeWal(): void {
+    if (this.walFd === null) return;
+    try {
+      closeSync(this.walFd);
+    } catch {
+      // nothing depends on it any more
+    }
+    this.walFd = null;
   }
 
   private vacuumStep(): void {
@@ -509,6 +651,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private check(): void {
     if (this.failed) throw this.failed;
     if (this.isClosed) throw new StoreClosedError(this.name);
+    if (!this.inTx) this.openTx();
   }
 
   /**
@@ -522,6 +665,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   private abortQuiet(e: unknown): void {
     this.inTx = false;
+    this.wrote = false;
     try {
       if (this.db.inTransaction) this.s.rollback.run();
     } catch {
@@ -574,8 +718,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     }
     this.msgs++;
     this.bytes += fileStoreMsgSize(e.slen, hlen, dlen);
+    this.walDebt += hlen + dlen + 64;
     this.last = seq;
-    this.lastTs = ts;
+    this.lastTime = ts;
     if (e.msgs === 0) e.first = seq;
     e.msgs++;
     e.last = seq;
@@ -629,10 +774,11 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.writeFailed(e);
     }
     this.last = seq + count - 1;
-    this.lastTs = ts;
+    this.lastTime = ts;
+    // As nats-server's SkipMsg: an empty stream's first time is the skip's time.
     if (this.msgs === 0) {
       this.first = this.last + 1;
-      this.firstTs = 0n;
+      this.firstTs = ts;
     }
     this.stateDirty = true;
   }
@@ -662,6 +808,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       if (e === undefined) throw new Error(`message ${seq} has unknown subject id ${r[0]}`);
       this.msgs--;
       this.bytes -= fileStoreMsgSize(e.slen, r[1] ?? 0, r[2]);
+      this.walDebt += 256;
       this.blocks?.remove(seq);
       this.stateDirty = true;
       e.msgs--;
@@ -714,6 +861,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     this.firstTs = 0n;
     this.stateDirty = true;
     if (n > 0) this.vacuumPending = true;
+    this.walDebt += n * 64;
     return n;
   }
 
@@ -736,7 +884,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.purge();
       this.first = 0;
       this.last = 0;
-      this.lastTs = 0n;
+      this.lastTime = 0n;
       return;
     }
     if (seq >= this.last) return;
@@ -745,7 +893,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     try {
       this.beginWrite();
       const r = this.s.prevRow.get(seq) as [bigint, bigint] | undefined;
-      this.lastTs = r === undefined ? 0n : r[1];
+      this.lastTime = r === undefined ? 0n : r[1];
     } catch (e) {
       this.writeFailed(e);
     }
@@ -849,6 +997,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.writeFailed(e);
     }
     if (removed > 0) {
+      this.walDebt += removed * 64;
       this.stateDirty = true;
       this.vacuumPending = true;
     }
@@ -996,6 +1145,19 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     }
   }
 
+  loadNextWithHeaders(start: number): StoredMsg | null {
+    this.check();
+    if (start < this.first) start = this.first;
+    if (start > this.last || this.msgs === 0) return null;
+    try {
+      // The scan of header-less rows stays inside SQLite.
+      const r = this.s.getNextHdr.get(start) as unknown[] | undefined;
+      return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
+    } catch (e) {
+      return this.readError(e);
+    }
+  }
+
   loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null {
     this.check();
     if (start < this.first) start = this.first;
@@ -1097,6 +1259,14 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     }
   }
 
+  lastSeq(): number {
+    return this.last;
+  }
+
+  lastTs(): Nanos {
+    return this.lastTime;
+  }
+
   state(opts?: StateOptions): StreamState {
     this.check();
     const numDeleted = this.msgs > 0 ? this.last - this.first + 1 - this.msgs : 0;
@@ -1106,7 +1276,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       firstSeq: this.first,
       firstTs: this.firstTs,
       lastSeq: this.last,
-      lastTs: this.lastTs,
+      lastTs: this.lastTime,
       numDeleted,
       numSubjects: this.index.size,
     };
@@ -1421,20 +1591,17 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 }
 
 /** fdatasync(path) on the threadpool, plus fsync of its directory the first time (new file). */
-function syncFile(path: string, dir: string | null, done: (err: Error | null) => void): void {
-  fsOpen(path, "r", (err, fd) => {
-    // No WAL means nothing was ever written to it, or it was checkpointed and removed (synced).
-    if (err !== null) return done(err.code === "ENOENT" ? null : err);
-    fdatasync(fd, (err2) => {
-      fsClose(fd, () => {
-        if (err2 !== null || dir === null) return done(err2);
-        fsOpen(dir, "r", (err3, dfd) => {
-          if (err3 !== null) return done(err3);
-          fsync(dfd, (err4) => fsClose(dfd, () => done(err4)));
-        });
-      });
+/** fdatasync of the WAL (null: there is none, nothing to sync), then once the directory. */
+function syncFile(fd: number | null, dir: string | null, done: (err: Error | null) => void): void {
+  const syncDir = (): void => {
+    if (dir === null) return done(null);
+    fsOpen(dir, "r", (err3, dfd) => {
+      if (err3 !== null) return done(err3);
+      fsync(dfd, (err4) => fsClose(dfd, () => done(err4)));
     });
-  });
+  };
+  if (fd === null) return syncDir();
+  fdatasync(fd, (err) => (err !== null ? done(err) : syncDir()));
 }
 
 function first<T>(it: Iterable<T>): T {
@@ -1449,9 +1616,8 @@ function sidsOf(m: EntrySet): number[] {
 }
 
 function configure(db: DB, opts: SqliteStoreOptions): void {
-  // Exclusive locking: the in-memory state assumes this process is the only writer, and another
-  // server on the same store directory must fail to open rather than interleave writes.
-  db.pragma("locking_mode = EXCLUSIVE");
+  // Normal locking (the checkpoint thread has its own connection); StreamLock keeps other
+  // processes out, since the in-memory state assumes this process is the only writer.
   const mode = db.pragma("journal_mode = WAL", { simple: true });
   if (mode !== "wal") throw new Error(`cannot enable WAL (journal_mode is ${String(mode)})`);
   // FULL (fsync inline): SQLite fsyncs the WAL inside every COMMIT.
@@ -1460,10 +1626,9 @@ function configure(db: DB, opts: SqliteStoreOptions): void {
   db.pragma(`synchronous = ${opts.syncInterval === "always" && opts.fsync === "inline" ? "FULL" : "NORMAL"}`);
   db.pragma(`cache_size = ${-Math.max(256, Math.floor(opts.cacheKiB))}`);
   db.pragma("temp_store = MEMORY");
-  db.pragma("wal_autocheckpoint = 2000");
+  // Checkpoints run on the checkpoint thread, never inside a COMMIT on the event loop.
+  db.pragma("wal_autocheckpoint = 0");
   db.pragma("journal_size_limit = 67108864");
-  // Take the exclusive lock now, not at the first publish.
-  db.exec("BEGIN IMMEDIATE; COMMIT");
 }
 
 function checkSchema(db: DB, account: string, name: string, corrupt: (d: string) => StoreCorruptError): void {
@@ -1517,6 +1682,7 @@ function prepareStatements(db: DB) {
     getNext: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
     getNextSid: p(`SELECT seq, ${row} FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
     getPrev: p(`SELECT seq, ${row} FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1`).raw().safeIntegers(),
+    getNextHdr: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? AND hdr IS NOT NULL ORDER BY seq LIMIT 1`).raw().safeIntegers(),
     prevRow: p("SELECT seq, ts FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1").raw().safeIntegers(),
     firstFrom: p("SELECT seq, ts FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").raw().safeIntegers(),
     nextSeq: p("SELECT seq FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").pluck(),

@@ -164,6 +164,8 @@ export interface StreamStore {
   loadMsg(seq: number): StoredMsg | null;
   /** First message at or after start whose subject matches filter ("" or ">" = any). */
   loadNextMsg(filter: string, start: number): StoredMsg | null;
+  /** First message at or after start that has headers (start-up rebuilds of the de-duplication window). */
+  loadNextWithHeaders(start: number): StoredMsg | null;
   /** First message at or after start matching any of the filters. */
   loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null;
   /** Newest message matching filter (literal or wildcard). */
@@ -173,6 +175,9 @@ export interface StreamStore {
   /** First sequence whose message has ts >= the given time (lastSeq + 1 if none). Assumes ts grows with seq. */
   seqFromTime(ts: Nanos): number;
   state(opts?: StateOptions): StreamState;
+  /** state().lastSeq and state().lastTs without building the state (the publish path reads them per message). */
+  lastSeq(): number;
+  lastTs(): Nanos;
   /** Literal subject only; null if the subject holds no message. O(1). */
   subjectState(subject: string): SimpleState | null;
   /** Per-subject state of every subject matching filter. */

@@ -142,7 +142,7 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
   if (req.sources !== undefined && req.sources !== null && !(Array.isArray(req.sources) && req.sources.length === 0)) {
     return invalidConfig("stream sources are not supported by this server yet");
   }
-  if (req.mirror_direct) return invalidConfig("stream mirror direct requires a mirror");
+  if (req.mirror_direct) return invalidConfig("stream has no mirror but does have mirror direct");
   for (const f of ["allow_msg_counter", "allow_atomic", "allow_msg_schedules", "allow_batched"] as const) {
     if (req[f]) return invalidConfig(`${f} is not supported by this server yet`);
   }
@@ -156,8 +156,8 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
   if (replicas < 0) return jsError("JSReplicasCountCannotBeNegative");
   if (replicas > 1 && !opts.clustered) return jsError("JSStreamReplicasNotSupportedErr");
 
+  // nats-server's order of checks, which decides the message a bad pair of values gets.
   const maxAge = req.max_age ?? 0;
-  if (maxAge < 0) return invalidConfig("max age needs to be >= 100ms");
   let dup = req.duplicate_window ?? 0;
   if (dup === 0) dup = maxAge !== 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
   if (maxAge > 0 && maxAge < MIN_WINDOW) return invalidConfig("max age needs to be >= 100ms");

@@ -3,8 +3,17 @@
 import type { ApiError } from "../api/errors.js";
 
 export function pubAckJson(stream: string, seq: number, duplicate: boolean, domain?: string): string {
-  const d = domain ? `,"domain":${JSON.stringify(domain)}` : "";
-  return `{"stream":${JSON.stringify(stream)},${d ? d.slice(1) + "," : ""} "seq":${seq}${duplicate ? `,"duplicate": true` : ""}}`;
+  return pubAckPrefix(stream, domain) + pubAckRest(seq, duplicate);
+}
+
+/** The part of a stream's PubAcks before the sequence (the same for every ack of that stream). */
+export function pubAckPrefix(stream: string, domain?: string): string {
+  const d = domain ? `"domain":${JSON.stringify(domain)},` : "";
+  return `{"stream":${JSON.stringify(stream)},${d} "seq":`;
+}
+
+export function pubAckRest(seq: number, duplicate: boolean): string {
+  return duplicate ? `${seq},"duplicate": true}` : `${seq}}`;
 }
 
 export function pubAckErrorJson(stream: string, err: ApiError): string {

@@ -6,7 +6,7 @@ import type { Subscription } from "../../server/client/subscription.js";
 import { subjectsCollide } from "../../server/subjects/subject.js";
 import { invalidConfig, jsError, type ApiError } from "../api/errors.js";
 import type { StoreManager, StreamStore } from "../store/index.js";
-import { nowNanos, parseRfc3339, rfc3339, type Nanos } from "../util/time.js";
+import { parseRfc3339, rfc3339, type Nanos } from "../util/time.js";
 import { checkStreamConfig, checkStreamUpdate, sameConfig, type StreamConfig, type StreamConfigRequest } from "./config.js";
 import { Stream, type StreamHost } from "./stream.js";
 
@@ -21,6 +21,9 @@ export interface SubscribeFn {
 export interface RegistryLimits {
   maxStreams: number;
   clustered: boolean;
+  /** Server-wide max_memory_store / max_file_store in bytes; -1 = unlimited. */
+  maxMemory: number;
+  maxStore: number;
 }
 
 export class StreamRegistry {
@@ -48,17 +51,19 @@ export class StreamRegistry {
   }
 
   /** Opens every stream saved in the store directory. Failures are reported, never "repaired". */
-  recover(): { recovered: number; errors: string[] } {
+  recover(now: Nanos): { recovered: number; errors: string[] } {
     const res = this.stores.recover();
     const errors = res.failures.map((f) => f.message);
     for (const r of res.streams) {
       try {
         if (r.config === null) throw new Error("no saved config");
         const cfg = JSON.parse(r.config) as StreamConfig;
-        const created = parseRfc3339(r.store.getMeta("created") ?? "") ?? nowNanos();
+        const created = parseRfc3339(r.store.getMeta("created") ?? "") ?? now;
+        // A create that crashed before its first sequence was applied finishes here.
+        if (cfg.first_seq && cfg.first_seq > 1 && r.store.state().lastSeq === 0) r.store.compact(cfg.first_seq);
         const stream = new Stream(this.host, cfg, r.store, created);
         this.streams.set(cfg.name, stream);
-        stream.recover(nowNanos());
+        stream.recover(now);
         this.subscribeStream(stream);
       } catch (e) {
         errors.push(`stream ${JSON.stringify(r.name)}: could not be recovered: ${(e as Error).message}`);
@@ -67,8 +72,11 @@ export class StreamRegistry {
     return { recovered: this.streams.size, errors };
   }
 
-  /** STREAM.CREATE: an identical config for an existing stream is not an error. */
-  create(req: StreamConfigRequest): { stream: Stream; created: boolean } | ApiError {
+  /**
+   * STREAM.CREATE: an identical config for an existing stream is not an error. `created` is the
+   * creation time the proposer chose (an input, like every time in a command).
+   */
+  create(req: StreamConfigRequest, created: Nanos): { stream: Stream; created: boolean } | ApiError {
     if (req.sealed) return invalidConfig("stream configuration for create can not be sealed");
     const cfg = checkStreamConfig(req, { clustered: this.limits.clustered });
     if ("errCode" in cfg) return cfg;
@@ -77,17 +85,17 @@ export class StreamRegistry {
       if (sameConfig(existing.config, cfg)) return { stream: existing, created: false };
       return jsError("JSStreamNameExistErr");
     }
+    // nats-server's order: the server's resources, then subjects, then the stream count.
+    const res = this.checkResources(cfg.storage, cfg.max_bytes > 0 ? cfg.max_bytes : 1);
+    if (res !== null) return res;
     if (this.overlaps(cfg.subjects, null)) return jsError("JSStreamSubjectOverlapErr");
     if (this.limits.maxStreams > 0 && this.streams.size >= this.limits.maxStreams) return jsError("JSMaximumStreamsLimitErr");
     let store: StreamStore;
     try {
-      store = this.stores.createStream(ACCOUNT, cfg.name, cfg.storage);
+      store = this.stores.createStream(ACCOUNT, cfg.name, cfg.storage, { config: JSON.stringify(cfg), meta: { created: rfc3339(created) } });
     } catch (e) {
       return jsError("JSStreamCreateErrF", { err: (e as Error).message });
     }
-    const created = nowNanos();
-    store.saveConfig(JSON.stringify(cfg));
-    store.setMeta("created", rfc3339(created));
     if (cfg.first_seq && cfg.first_seq > 1) store.compact(cfg.first_seq);
     const stream = new Stream(this.host, cfg, store, created);
     this.streams.set(cfg.name, stream);
@@ -102,10 +110,13 @@ export class StreamRegistry {
     if (!stream) return jsError("JSStreamNotFoundErr");
     const next = checkStreamUpdate(stream.config, cfg);
     if ("errCode" in next) return next;
+    // Only a raise of max_bytes reserves more (nats-server's update check).
+    const res = this.checkResources(next.storage, Math.max(0, next.max_bytes - stream.config.max_bytes));
+    if (res !== null) return res;
     if (this.overlaps(next.subjects, stream.name)) return jsError("JSStreamSubjectOverlapErr");
     const resubscribe = JSON.stringify(next.subjects) !== JSON.stringify(stream.config.subjects);
     stream.store.saveConfig(JSON.stringify(next));
-    stream.applyUpdate(next);
+    stream.apply({ kind: "update", config: next });
     if (resubscribe) {
       this.unsubscribeStream(stream);
       this.subscribeStream(stream);
@@ -130,6 +141,28 @@ export class StreamRegistry {
       this.unsubscribeStream(s);
       s.close();
     }
+  }
+
+  /**
+   * nats-server's server-side check of a stream's reservation: the max_bytes of every stream of
+   * that storage kind plus what this one adds must fit in max_memory_store / max_file_store.
+   */
+  private checkResources(storage: "file" | "memory", add: number): ApiError | null {
+    const max = storage === "memory" ? this.limits.maxMemory : this.limits.maxStore;
+    if (max < 0) return null;
+    let reserved = 0;
+    for (const s of this.streams.values()) if (s.config.storage === storage && s.config.max_bytes > 0) reserved += s.config.max_bytes;
+    if (reserved + add <= max) return null;
+    return jsError(storage === "memory" ? "JSMemoryResourcesExceededErr" : "JSStorageResourcesExceededErr");
+  }
+
+  /** Whether the stored bytes of that storage kind are over the server's limit (publishes are refused). */
+  overLimit(storage: "file" | "memory"): boolean {
+    const max = storage === "memory" ? this.limits.maxMemory : this.limits.maxStore;
+    if (max < 0) return false;
+    let used = 0;
+    for (const s of this.streams.values()) if (s.config.storage === storage) used += s.store.state().bytes;
+    return used > max;
   }
 
   private overlaps(subjects: string[], except: string | null): boolean {

@@ -1,8 +1,10 @@
 // One stream: its config, its store, and the state machine every change goes through. Changes are
-// commands (a message, a purge, a delete, an expiry, a config update) applied by apply*(); their
-// outcome depends only on the command and the current state (time arrives inside the command),
-// so a replicated log can feed the same commands to every replica. On one server the commands
-// are applied as they arrive; the answers go out once the store says the change is durable.
+// StreamCommands (commands.ts: a message, a purge, a delete, an expiry, a config update) given to
+// apply(); their outcome depends only on the command and the current state (time arrives inside
+// the command), so a replicated log can feed the same commands to every replica. The proposing
+// side (onInbound, the API handlers, the expiry timer) reads the clock and builds the commands.
+// On one server the commands are applied as they are made; the answers go out once the store
+// says the change is durable.
 
 import type { StreamStore, StoredMsg } from "../store/store.js";
 import { DiscardNewError, PurgeArgError, StoreFlags, TTL_NEVER } from "../store/index.js";
@@ -10,9 +12,10 @@ import { jsError, type ApiError } from "../api/errors.js";
 import { parseHeaders, appendHeaders, buildHeaders } from "../util/headers.js";
 import { nowNanos, parseGoDuration, rfc3339, goDurationSeconds, NS_PER_SEC, type Nanos } from "../util/time.js";
 import { DedupWindow } from "./dedup.js";
-import { pubAckErrorJson, pubAckJson } from "./pub_ack.js";
+import { pubAckErrorJson, pubAckPrefix, pubAckRest } from "./pub_ack.js";
 import type { StreamConfig } from "./config.js";
 import { parseTransform, type Transform } from "./transform.js";
+import type { StreamCommand } from "./commands.js";
 
 export const MAX_HEADER_SIZE = 65535;
 
@@ -24,6 +27,8 @@ export interface StreamHost {
   domain?: string;
   /** Interest retention: does any consumer want messages on this subject? */
   hasInterest(stream: Stream, subject: string): boolean;
+  /** Is the server over its max_file_store / max_memory_store for this storage kind? */
+  resourcesExceeded?(storage: "file" | "memory"): boolean;
 }
 
 /** Told about every change to a stream's messages (consumers listen). */
@@ -50,8 +55,11 @@ export class Stream {
   private republish: Transform | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private expiryAt: Nanos | null = null;
-  /** PubAcks waiting for the current group commit. */
-  private pendingAcks: (string | Buffer)[] = [];
+  /** PubAcks waiting for the current group commit: reply subject, ack JSON, in turn. */
+  private pendingAcks: string[] = [];
+  private readonly ackPrefix: string;
+  /** The acks are pure ASCII (stream name and domain), so their length is their byte count. */
+  private readonly asciiAcks: boolean;
   private ackFlushRegistered = false;
   closed = false;
 
@@ -62,6 +70,8 @@ export class Stream {
     readonly created: Nanos,
   ) {
     this.config = config;
+    this.ackPrefix = pubAckPrefix(config.name, host.domain);
+    this.asciiAcks = /^[\x20-\x7e]*$/.test(this.ackPrefix);
     this.dedup = new DedupWindow(BigInt(config.duplicate_window));
     this.compile();
     this.applyLimits();
@@ -97,19 +107,18 @@ export class Stream {
     const st = this.store.state();
     if (st.msgs > 0) {
       const from = this.store.seqFromTime(now - BigInt(this.config.duplicate_window));
+      // Only messages with headers can carry a Nats-Msg-Id.
       for (let seq = from; seq <= st.lastSeq; ) {
-        const m = this.store.loadNextMsg(">", seq);
+        const m = this.store.loadNextWithHeaders(seq);
         if (m === null) break;
-        if (m.hdr !== null) {
-          const id = parseHeaders(m.hdr).get("Nats-Msg-Id");
-          if (id) this.dedup.add(id, m.seq, m.ts);
-        }
+        const id = parseHeaders(m.hdr!).get("Nats-Msg-Id");
+        if (id) this.dedup.add(id, m.seq, m.ts);
         seq = m.seq + 1;
       }
       const last = this.store.loadMsg(st.lastSeq);
       this.lastMsgId = last?.hdr ? (parseHeaders(last.hdr).get("Nats-Msg-Id") ?? "") : "";
     }
-    this.applyExpire(now);
+    this.apply({ kind: "expire", now });
   }
 
   // --- the inbound path -----------------------------------------------------------------------
@@ -120,14 +129,15 @@ export class Stream {
     const hdr = hdrLen > 0 ? msg.subarray(0, hdrLen) : null;
     const data = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
     const stored = this.transform?.apply(subject) ?? subject;
-    const out = this.applyMsg(stored, hdr, data, this.nextTimestamp());
+    const overLimit = this.host.resourcesExceeded?.(this.config.storage) ?? false;
+    const out = this.apply({ kind: "msg", subject: stored, hdr, data, ts: this.nextTimestamp(), overLimit });
     if (reply === null || this.config.no_ack) return;
     if ("error" in out) {
       this.host.publish(reply, null, null, Buffer.from(pubAckErrorJson(this.name, out.error)));
       return;
     }
     // The ack waits for the store's group commit: acknowledged means durable.
-    this.pendingAcks.push(reply, pubAckJson(this.name, out.seq, out.duplicate, this.host.domain));
+    this.pendingAcks.push(reply, this.ackPrefix + pubAckRest(out.seq, out.duplicate));
     if (!this.ackFlushRegistered) {
       this.ackFlushRegistered = true;
       this.store.afterCommit(this.sendAcks);
@@ -138,28 +148,60 @@ export class Stream {
     this.ackFlushRegistered = false;
     const acks = this.pendingAcks;
     this.pendingAcks = [];
+    if (err !== null) {
+      const e = Buffer.from(pubAckErrorJson(this.name, jsError("JSStreamStoreFailedF", { err: err.message })));
+      for (let i = 0; i < acks.length; i += 2) this.host.publish(acks[i]!, null, null, e);
+      return;
+    }
+    if (!this.asciiAcks) {
+      for (let i = 0; i < acks.length; i += 2) this.host.publish(acks[i]!, null, null, Buffer.from(acks[i + 1]!));
+      return;
+    }
+    // One buffer for the whole commit's PubAcks (the server copies what it sends).
+    let total = 0;
+    for (let i = 1; i < acks.length; i += 2) total += acks[i]!.length;
+    const buf = Buffer.allocUnsafe(total);
+    let off = 0;
     for (let i = 0; i < acks.length; i += 2) {
-      const reply = acks[i] as string;
-      if (err !== null) {
-        const e = jsError("JSStreamStoreFailedF", { err: err.message });
-        this.host.publish(reply, null, null, Buffer.from(pubAckErrorJson(this.name, e)));
-      } else {
-        this.host.publish(reply, null, null, Buffer.from(acks[i + 1] as string));
-      }
+      const n = buf.write(acks[i + 1]!, off, "latin1");
+      this.host.publish(acks[i]!, null, null, buf.subarray(off, off + n));
+      off += n;
     }
   };
 
   /** Timestamps only grow within a stream, even if the wall clock steps back. */
   nextTimestamp(): Nanos {
     const now = nowNanos();
-    const last = this.store.state().lastTs;
+    const last = this.store.lastTs();
     return now > last ? now : last + 1n;
   }
 
   // --- commands -------------------------------------------------------------------------------
 
+  /** Applies one command; no clock, no randomness, no outside state but consumer interest. */
+  apply(cmd: StreamCommand & { kind: "msg" }): PublishOutcome;
+  apply(cmd: StreamCommand & { kind: "purge" }): number | ApiError;
+  apply(cmd: StreamCommand & { kind: "delete" }): boolean | ApiError;
+  apply(cmd: StreamCommand & { kind: "expire" }): void;
+  apply(cmd: StreamCommand & { kind: "update" }): void;
+  apply(cmd: StreamCommand): PublishOutcome | number | boolean | ApiError | void;
+  apply(cmd: StreamCommand): PublishOutcome | number | boolean | ApiError | void {
+    switch (cmd.kind) {
+      case "msg":
+        return this.applyMsg(cmd.subject, cmd.hdr, cmd.data, cmd.ts, cmd.overLimit ?? false);
+      case "purge":
+        return this.applyPurge(cmd);
+      case "delete":
+        return this.applyDelete(cmd.seq, cmd.erase);
+      case "expire":
+        return this.applyExpire(cmd.now);
+      case "update":
+        return this.applyUpdate(cmd.config);
+    }
+  }
+
   /** Stores a message at the next sequence, after nats-server's checks, in its order. */
-  applyMsg(subject: string, hdr: Buffer | null, data: Buffer, ts: Nanos): PublishOutcome {
+  private applyMsg(subject: string, hdr: Buffer | null, data: Buffer, ts: Nanos, overLimit: boolean): PublishOutcome {
     const c = this.config;
     if (c.sealed) return { error: jsError("JSStreamSealedErr") };
     const h = hdr !== null && hdr.length > 0 ? parseHeaders(hdr) : null;
@@ -181,7 +223,7 @@ export class Stream {
       }
       const expSeq = h.get("Nats-Expected-Last-Sequence");
       if (expSeq !== undefined) {
-        const last = store.state().lastSeq;
+        const last = store.lastSeq();
         if (Number(expSeq) !== last) return { error: jsError("JSStreamWrongLastSequenceErrF", { seq: last }) };
       }
       msgId = h.get("Nats-Msg-Id");
@@ -207,8 +249,9 @@ export class Stream {
     const hdrLen = hdr?.length ?? 0;
     if (hdrLen > MAX_HEADER_SIZE) return { error: jsError("JSStreamHeaderExceedsMaximumErr") };
     if (c.max_msg_size > 0 && hdrLen + data.length > c.max_msg_size) return { error: jsError("JSStreamMessageExceedsMaximumErr") };
+    if (overLimit) return { error: jsError("JSInsufficientResourcesErr") };
 
-    const seq = store.state().lastSeq + 1;
+    const seq = store.lastSeq() + 1;
     if (c.retention === "interest" && !this.host.hasInterest(this, subject)) {
       // Nobody would ever read it: the sequence is used, nothing is kept.
       store.skipMsgs(seq, 1, ts);
@@ -257,7 +300,7 @@ export class Stream {
     this.host.publish(dest, null, appendHeaders(hdr !== null && hdr.length > 0 ? hdr : null, pairs), headersOnly ? Buffer.alloc(0) : data);
   }
 
-  applyPurge(req: PurgeRequest): number | ApiError {
+  private applyPurge(req: PurgeRequest): number | ApiError {
     if (this.config.sealed) return jsError("JSStreamSealedErr");
     if (this.config.deny_purge) return jsError("JSStreamPurgeFailedF", { err: "stream purge not permitted" });
     let n: number;
@@ -275,7 +318,7 @@ export class Stream {
     return n;
   }
 
-  applyDelete(seq: number, erase: boolean): boolean | ApiError {
+  private applyDelete(seq: number, erase: boolean): boolean | ApiError {
     if (this.config.sealed) return jsError("JSStreamSealedErr");
     if (this.config.deny_delete) return jsError("JSStreamMsgDeleteFailedF", { err: "message delete not permitted" });
     const ok = erase ? this.store.eraseMsg(seq) : this.store.removeMsg(seq);
@@ -284,7 +327,7 @@ export class Stream {
   }
 
   /** Removes what max_age and message TTLs say is gone at `now`, leaving markers where configured. */
-  applyExpire(now: Nanos): void {
+  private applyExpire(now: Nanos): void {
     const removed = this.store.expire(now);
     for (const l of this.listeners) for (const r of removed) l.onRemoved?.(r.seq);
     const sdm = this.config.subject_delete_marker_ttl;
@@ -299,13 +342,14 @@ export class Stream {
           ["Nats-TTL", goDurationSeconds(Math.max(1, Math.floor(sdm / 1e9)))],
           ["Nats-Rollup", "sub"],
         ]);
-        this.applyMsg(subject, hdr, Buffer.alloc(0), now > this.store.state().lastTs ? now : this.store.state().lastTs + 1n);
+        const lastTs = this.store.lastTs();
+        this.applyMsg(subject, hdr, Buffer.alloc(0), now > lastTs ? now : lastTs + 1n, false);
       }
     }
     this.scheduleExpiry();
   }
 
-  applyUpdate(next: StreamConfig): void {
+  private applyUpdate(next: StreamConfig): void {
     this.config = next;
     this.dedup.windowNs = BigInt(next.duplicate_window);
     this.compile();
@@ -338,7 +382,7 @@ export class Stream {
     this.expiryTimer = setTimeout(() => {
       this.expiryTimer = null;
       this.expiryAt = null;
-      if (!this.closed) this.applyExpire(nowNanos());
+      if (!this.closed) this.apply({ kind: "expire", now: nowNanos() });
     }, Math.min(delayMs, 2 ** 31 - 1));
     this.expiryTimer.unref();
   }

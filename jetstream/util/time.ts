@@ -7,22 +7,50 @@ export const ZERO_TIME = "0001-01-01T00:00:00Z";
 export const NS_PER_MS = 1_000_000n;
 export const NS_PER_SEC = 1_000_000_000n;
 
-const originNs = BigInt(Math.round(performance.timeOrigin * 1e6));
+// The monotonic clock gives sub-millisecond resolution but drifts from the wall clock over a long
+// run (and ignores clock adjustments); message times must be wall-clock times, as clients compare
+// them with their own (KV purgeDeletes, TTLs). So the monotonic reading is re-anchored whenever it
+// strays more than a millisecond from Date.now().
+let anchorWall = BigInt(Date.now()) * NS_PER_MS;
+let anchorMono = process.hrtime.bigint();
 
 /** Wall-clock time in nanoseconds since the epoch, with sub-millisecond resolution. */
 export function nowNanos(): Nanos {
-  return originNs + BigInt(Math.round(performance.now() * 1e6));
+  const mono = process.hrtime.bigint();
+  const t = anchorWall + (mono - anchorMono);
+  const wall = BigInt(Date.now()) * NS_PER_MS;
+  const d = t - wall;
+  if (d > NS_PER_MS || d < -NS_PER_MS) {
+    anchorWall = wall;
+    anchorMono = mono;
+    return wall;
+  }
+  return t;
 }
+
+// Consecutive timestamps mostly share their second: the date part is formatted once per second.
+let cachedSec = -1n;
+let cachedBase = "";
 
 /** RFC3339Nano, UTC, as Go formats time.Time (zero is 0001-01-01T00:00:00Z). */
 export function rfc3339(ns: Nanos): string {
   if (ns === 0n) return ZERO_TIME;
-  const ms = ns / NS_PER_MS;
-  const frac = ns % NS_PER_SEC;
-  const d = new Date(Number(ms));
-  const base = d.toISOString().slice(0, 19);
-  if (frac === 0n) return `${base}Z`;
-  return `${base}.${frac.toString().padStart(9, "0").replace(/0+$/, "")}Z`;
+  let sec = ns / NS_PER_SEC;
+  let frac = ns - sec * NS_PER_SEC;
+  if (frac < 0n) {
+    sec -= 1n;
+    frac += NS_PER_SEC;
+  }
+  if (sec !== cachedSec) {
+    cachedSec = sec;
+    cachedBase = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+  }
+  if (frac === 0n) return `${cachedBase}Z`;
+  let f = String(frac).padStart(9, "0");
+  let end = f.length;
+  while (f.charCodeAt(end - 1) === 48) end--;
+  if (end < f.length) f = f.slice(0, end);
+  return `${cachedBase}.${f}Z`;
 }
 
 /** Parses RFC3339 (any fraction length, Z or an offset) to nanoseconds; null if invalid. */

@@ -13,9 +13,10 @@ export interface JsTestServer extends TestServer {
   destroy(): Promise<void>;
 }
 
-export async function startJs(overrides: Partial<ServerOptions> = {}, dir?: string): Promise<JsTestServer> {
+/** js: JetStream options on top of the defaults (limits, sync interval). */
+export async function startJs(overrides: Partial<ServerOptions> = {}, dir?: string, js: Partial<ServerOptions["jetstream"]> = {}): Promise<JsTestServer> {
   const storeDir = dir ?? mkdtempSync(join(tmpdir(), "tsnats-js-"));
-  const s = await startServer({ jetstream: { enabled: true, storeDir, maxMemoryStore: -1, maxFileStore: -1, syncInterval: "always" }, ...overrides });
+  const s = await startServer({ jetstream: { enabled: true, storeDir, maxMemoryStore: -1, maxFileStore: -1, syncInterval: "always", ...js }, ...overrides });
   return {
     ...s,
     dir: storeDir,

@@ -132,7 +132,11 @@ export class StoreModel {
     if (count < 1) return;
     this.last = seq + count - 1;
     this.lastTs = ts;
-    if (this.msgs.length === 0) this.fixFirst();
+    // nats-server's SkipMsg stamps an empty stream's first time with the skip's time.
+    if (this.msgs.length === 0) {
+      this.first = this.last + 1;
+      this.firstTs = ts;
+    }
   }
 
   remove(seq: number): boolean {
@@ -265,6 +269,10 @@ export class StoreModel {
 
   loadNext(filters: readonly string[], start: number): ModelMsg | null {
     return this.msgs.find((m) => m.seq >= start && filters.some((f) => matches(m.subject, f))) ?? null;
+  }
+
+  loadNextWithHeaders(start: number): ModelMsg | null {
+    return this.msgs.find((m) => m.seq >= start && m.hdr !== null) ?? null;
   }
 
   loadLast(filter: string): ModelMsg | null {

@@ -290,6 +290,7 @@ class ReadCmd implements Cmd {
     }
     for (const start of starts) {
       assertSameMsg(s.loadNextMsg(this.filter, start), mm.loadNext([this.filter], start), `loadNextMsg(${this.filter}, ${start})`);
+      assertSameMsg(s.loadNextWithHeaders(start), mm.loadNextWithHeaders(start), `loadNextWithHeaders(${start})`);
       assertSameMsg(
         s.loadNextMsgMulti([this.filter, this.filter2], start),
         mm.loadNext([this.filter, this.filter2], start),
