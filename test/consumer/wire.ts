@@ -11,6 +11,8 @@ export interface WireMsg {
   /** The header block as text ("" when none). */
   hdr: string;
   data: Buffer;
+  /** performance.now() when it was parsed. */
+  recvAt: number;
 }
 
 export class Wire {
@@ -56,6 +58,7 @@ export class Wire {
           reply: nargs === 3 ? parts[3]! : null,
           hdr: body.toString("latin1", 0, hlen),
           data: Buffer.from(body.subarray(hlen)),
+          recvAt: performance.now(),
         });
         this.buf = this.buf.subarray(eol + 2 + total + 2);
         continue;
