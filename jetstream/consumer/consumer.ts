@@ -8,7 +8,7 @@ import type { Server } from "../../server/server.js";
 import type { Subscription } from "../../server/client/subscription.js";
 import type { Stream } from "../stream/stream.js";
 import type { ConsumerStore, Nanos } from "../store/store.js";
-import { nowNanos, parseGoDuration, rfc3339 } from "../util/time.js";
+import { parseGoDuration, rfc3339 } from "../util/time.js";
 import { AckKind, nakDelayMs, nextRequestBody, termReason, type AckSubject } from "./ack.js";
 import { configJson, filtersOf, isPush, type ConsumerConfig } from "./config.js";
 import { ConsumerCore, Stall, type CoreParams } from "./core.js";
@@ -118,6 +118,7 @@ export class Consumer {
     this.waiting = this.push ? null : new WaitQueue(cfg.max_waiting ?? 512);
     this.retention = stream.config.retention !== "limits";
     if (this.retention) this.core.onAcked = (from, to) => this.host.acked(this, from, to);
+    this.core.onDirty = () => queueMicrotask(() => this.core.settle());
     this.core.onMaxDeliveries = (seq, n) =>
       this.host.advisory(`${ADV}.MAX_DELIVERIES.${this.key}`, "io.nats.jetstream.advisory.v1.max_deliver", { stream: stream.name, consumer: name, stream_seq: seq, deliveries: n });
     const server = host.server;
@@ -279,7 +280,6 @@ export class Consumer {
     if (this.retryTimer.armed) return;
     this.host.sync(this);
     const now = clockMs();
-    let tsNs: Nanos = -1n;
     const headersOnly = !!this.cfg.headers_only;
     const noAckRetention = this.retention && this.cfg.ack_policy === "none";
     let msgs = 0;
@@ -317,8 +317,7 @@ export class Consumer {
       }
       if (headersOnly) server.deliverAs(route, m.subject, ackReply, S.headersOnly(hdr, m.data.length), S.EMPTY);
       else server.deliverAs(route, m.subject, ackReply, hdr, m.data);
-      if (tsNs < 0n) tsNs = nowNanos();
-      core.commit(m.seq, dc, now, tsNs);
+      core.commit(m.seq, dc, now);
       if (this.replayUntil > 0) this.replayLastTs = m.ts;
       if (noAckRetention) this.host.deliveredNoAck(this, m.seq);
       msgs++;
@@ -555,7 +554,7 @@ export class Consumer {
         break;
       case AckKind.Nak: {
         const delay = nakDelayMs(body, parseGoDuration);
-        if (core.nak(sseq, dseq, delay, now, dc, nowNanos())) {
+        if (core.nak(sseq, dseq, delay, now)) {
           this.host.advisory(`${ADV}.MSG_NAKED.${this.key}`, "io.nats.jetstream.advisory.v1.nak", { stream: this.stream.name, consumer: this.name, consumer_seq: dseq, stream_seq: sseq, deliveries: dc });
           if (delay !== undefined) this.ackTimer.armBy(now + Math.max(0, delay) + 1, now);
           else this.signal();
@@ -563,7 +562,7 @@ export class Consumer {
         break;
       }
       case AckKind.Progress:
-        core.progress(sseq, now, nowNanos());
+        core.progress(sseq, now);
         break;
       case AckKind.Term: {
         this.ackOne(sseq, dseq, dc, now, false);
