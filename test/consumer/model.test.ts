@@ -20,7 +20,7 @@ test("consumer core against the model, with its replicated state and restarts", 
 
 test("the core is deterministic: the same inputs give the same deliveries and commands", () => {
   fc.assert(
-    fc.property(paramsArb, fc.array(opArb, { maxLength: 150 }), (p, ops) => {
+    fc.property(paramsArb, fc.array(opArb, { maxLength: 150, size: "max" }), (p, ops) => {
       assert.deepEqual(run(p, ops, false), run(p, ops, false));
     }),
     { numRuns: 100 },

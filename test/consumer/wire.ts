@@ -29,7 +29,7 @@ export class Wire {
 
   static async connect(port: number): Promise<Wire> {
     const sock = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect(port, "127.0.0.1", () => resolve(s));
+      const s = net.connect({ port, host: "127.0.0.1", noDelay: true }, () => resolve(s));
       s.once("error", reject);
     });
     const w = new Wire(sock);
