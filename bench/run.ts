@@ -3,11 +3,13 @@
 import { coreBench } from "./core/core_bench.js";
 import { wsBench } from "./ws/ws_bench.js";
 import { jsBench } from "./jetstream/js_bench.js";
+import { consumerBench } from "./consumer/consumer_bench.js";
 
 const SUITES: Record<string, (quick: boolean) => Promise<string>> = {
   core: (quick) => coreBench({ quick, idle: true }),
   ws: (quick) => wsBench({ quick }),
   jetstream: (quick) => jsBench(quick),
+  consumer: (quick) => consumerBench(quick),
 };
 
 async function main(): Promise<void> {

@@ -356,7 +356,7 @@ export class ConsumerCore {
       this.adflr = dseq;
       this.asflr = sseq;
     }
-    this.log.delivered(dseq, sseq, dc, msToNs(now));
+    this.log.delivered(dseq, sseq, dc, now);
     return dseq;
   }
 
@@ -461,7 +461,7 @@ export class ConsumerCore {
       this.removeFromRdq(sseq);
       // The ack wait restarts so that it runs out `delay` from now.
       pe.ts = now - this.p.ackWaitMs + delayMs;
-      this.log.delivered(pe.cseq, sseq, (this.rdc.get(sseq) ?? 0) + 1, msToNs(pe.ts));
+      this.log.delivered(pe.cseq, sseq, (this.rdc.get(sseq) ?? 0) + 1, pe.ts);
       return true;
     }
     if (!this.rdqSet.has(sseq)) this.addToRdq(sseq);
@@ -473,7 +473,7 @@ export class ConsumerCore {
     const pe = this.pending.get(sseq);
     if (pe === undefined) return false;
     pe.ts = now;
-    this.log.delivered(pe.cseq, sseq, (this.rdc.get(sseq) ?? 0) + 1, msToNs(now));
+    this.log.delivered(pe.cseq, sseq, (this.rdc.get(sseq) ?? 0) + 1, now);
     return true;
   }
 

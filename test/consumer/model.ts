@@ -11,8 +11,8 @@
 // clock, randomness or other hidden input.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ConsumerCore, type CoreParams } from "../../jetstream/consumer/core.js";
-import type { ConsumerLog } from "../../jetstream/consumer/log.js";
+import { ConsumerCore, msToNs, type CoreParams } from "../../jetstream/consumer/core.js";
+import { StoreLog, type ConsumerLog } from "../../jetstream/consumer/log.js";
 import { ConsumerStateCore } from "../../jetstream/store/consumer_state.js";
 import { StoreManager } from "../../jetstream/store/manager.js";
 import type { ConsumerState, StreamStore } from "../../jetstream/store/store.js";
@@ -27,7 +27,8 @@ export type Op =
   | { k: "wpi"; i: number }
   | { k: "tick"; ms: number }
   | { k: "remove"; i: number }
-  | { k: "restart" };
+  | { k: "restart" }
+  | { k: "flush" };
 
 const SUBJECTS = ["s.a", "s.b", "s.c.d"];
 
@@ -42,6 +43,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 2500 }).map((ms) => ({ k: "tick" as const, ms })) },
   { weight: 1, arbitrary: fc.nat(200).map((i) => ({ k: "remove" as const, i })) },
   { weight: 1, arbitrary: fc.constant({ k: "restart" as const }) },
+  { weight: 2, arbitrary: fc.constant({ k: "flush" as const }) },
 );
 
 export const paramsArb: fc.Arbitrary<CoreParams> = fc
@@ -227,9 +229,9 @@ class Replica implements ConsumerLog {
     this.state = new ConsumerStateCore(ackPolicy, null);
   }
 
-  delivered(dseq: number, sseq: number, dc: number, ts: bigint): void {
-    this.trace.push(`D ${dseq} ${sseq} ${dc} ${ts}`);
-    this.state.updateDelivered(dseq, sseq, dc, ts);
+  delivered(dseq: number, sseq: number, dc: number, tsMs: number): void {
+    this.trace.push(`D ${dseq} ${sseq} ${dc} ${tsMs}`);
+    this.state.updateDelivered(dseq, sseq, dc, msToNs(tsMs));
   }
 
   acked(dseq: number, sseq: number): void {
@@ -246,6 +248,41 @@ class Replica implements ConsumerLog {
     this.trace.push(`R ${s.delivered.consumerSeq}`);
     this.state.update(s);
   }
+
+  flush(): void {}
+}
+
+/** Sends every command to two logs. */
+class Tee implements ConsumerLog {
+  constructor(
+    readonly a: ConsumerLog,
+    readonly b: ConsumerLog,
+  ) {}
+
+  delivered(dseq: number, sseq: number, dc: number, tsMs: number): void {
+    this.a.delivered(dseq, sseq, dc, tsMs);
+    this.b.delivered(dseq, sseq, dc, tsMs);
+  }
+
+  acked(dseq: number, sseq: number): void {
+    this.a.acked(dseq, sseq);
+    this.b.acked(dseq, sseq);
+  }
+
+  starting(sseq: number): void {
+    this.a.starting(sseq);
+    this.b.starting(sseq);
+  }
+
+  replace(s: ConsumerState): void {
+    this.a.replace(s);
+    this.b.replace(s);
+  }
+
+  flush(): void {
+    this.a.flush();
+    this.b.flush();
+  }
 }
 
 interface Delivery {
@@ -261,11 +298,18 @@ export function run(p: CoreParams, ops: Op[], check: boolean): string[] {
   const msgs = new Map<number, string>();
   const model = new Model(p, msgs);
   const replica = new Replica(p.ackPolicy);
+  // The store log writes behind: its store matches the core after each flush.
+  const cstore = store.createConsumer("C", "{}", p.ackPolicy);
+  const slog = new StoreLog(cstore, (e) => {
+    throw e;
+  });
+  const log = new Tee(replica, slog);
   const advisories: number[] = [];
   const trace: string[] = [];
-  let core = new ConsumerCore(p, store, replica);
+  let core = new ConsumerCore(p, store, log);
   const wire = (c: ConsumerCore) => {
     c.onMaxDeliveries = (seq) => advisories.push(seq);
+    slog.source = c;
     return c;
   };
   wire(core);
@@ -359,10 +403,17 @@ export function run(p: CoreParams, ops: Op[], check: boolean): string[] {
         model.removed(seq);
         break;
       }
+      case "flush":
+        core.settle();
+        slog.flush();
+        if (check) assert.deepEqual(cstore.state(), core.snapshot(), `${what}: the store written behind differs from the core`);
+        break;
       case "restart": {
         core.settle();
+        slog.flush();
         const saved = replica.state.snapshot();
-        core = wire(new ConsumerCore(p, store, replica));
+        if (check) assert.deepEqual(cstore.state(), saved, `${what}: the store written behind differs from the replica`);
+        core = wire(new ConsumerCore(p, store, log));
         core.restore(saved);
         model.restarted();
         break;
