@@ -51,12 +51,10 @@ const STARTING = 2;
  * thrown into delivery.
  */
 export class StoreLog implements ConsumerLog {
-  private kinds: number[] = [];
-  private as: number[] = [];
-  private bs: number[] = [];
-  private cs: number[] = [];
-  private ts: number[] = [];
-  /** A full state is due (replace was called); commands after it are in the arrays. */
+  /** Commands, five numbers each (kind, a, b, c, time), in a buffer that only grows. */
+  private cmds = new Float64Array(5 * 256);
+  private n = 0;
+  /** A full state is due (replace was called); commands after it are in cmds. */
   private full: ConsumerState | null = null;
   source: StateSource | null = null;
   /** Called when the buffer stops being empty (the owner arms its flush timer). */
@@ -68,16 +66,25 @@ export class StoreLog implements ConsumerLog {
   ) {}
 
   get buffered(): number {
-    return this.kinds.length + (this.full !== null ? 1 : 0);
+    return this.n + (this.full !== null ? 1 : 0);
   }
 
   private push(kind: number, a: number, b: number, c: number, t: number): void {
-    if (this.kinds.length === 0 && this.full === null) this.onBuffered?.();
-    this.kinds.push(kind);
-    this.as.push(a);
-    this.bs.push(b);
-    this.cs.push(c);
-    this.ts.push(t);
+    const n = this.n;
+    if (n === 0 && this.full === null) this.onBuffered?.();
+    let buf = this.cmds;
+    const at = n * 5;
+    if (at + 5 > buf.length) {
+      const next = new Float64Array(buf.length * 2);
+      next.set(buf);
+      this.cmds = buf = next;
+    }
+    buf[at] = kind;
+    buf[at + 1] = a;
+    buf[at + 2] = b;
+    buf[at + 3] = c;
+    buf[at + 4] = t;
+    this.n = n + 1;
   }
 
   delivered(dseq: number, sseq: number, dc: number, tsMs: number): void {
@@ -93,13 +100,13 @@ export class StoreLog implements ConsumerLog {
   }
 
   replace(state: ConsumerState): void {
-    if (this.kinds.length === 0 && this.full === null) this.onBuffered?.();
-    this.clearCommands();
+    if (this.n === 0 && this.full === null) this.onBuffered?.();
+    this.n = 0;
     this.full = state;
   }
 
   flush(): void {
-    const n = this.kinds.length;
+    const n = this.n;
     if (n === 0 && this.full === null) return;
     const src = this.source;
     const store = this.store;
@@ -108,34 +115,25 @@ export class StoreLog implements ConsumerLog {
         store.update(src.snapshot());
       } else {
         if (this.full !== null) store.update(this.full);
-        const { kinds, as, bs, cs, ts } = this;
-        for (let i = 0; i < n; i++) {
-          const k = kinds[i]!;
-          if (k === DELIVERED) store.updateDelivered(as[i]!, bs[i]!, cs[i]!, msToNs(ts[i]!));
-          else if (k === ACKED) store.updateAcks(as[i]!, bs[i]!);
-          else store.setStarting(as[i]!);
+        const b = this.cmds;
+        for (let i = 0; i < n * 5; i += 5) {
+          const k = b[i]!;
+          if (k === DELIVERED) store.updateDelivered(b[i + 1]!, b[i + 2]!, b[i + 3]!, msToNs(b[i + 4]!));
+          else if (k === ACKED) store.updateAcks(b[i + 1]!, b[i + 2]!);
+          else store.setStarting(b[i + 1]!);
         }
       }
     } catch (e) {
       this.onError(e);
     } finally {
-      this.clearCommands();
+      this.n = 0;
       this.full = null;
     }
   }
 
   /** The consumer is gone: nothing more to write. */
   discard(): void {
-    this.clearCommands();
+    this.n = 0;
     this.full = null;
-  }
-
-  private clearCommands(): void {
-    if (this.kinds.length === 0) return;
-    this.kinds = [];
-    this.as = [];
-    this.bs = [];
-    this.cs = [];
-    this.ts = [];
   }
 }
