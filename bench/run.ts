@@ -5,6 +5,7 @@ import { wsBench } from "./ws/ws_bench.js";
 import { jsBench } from "./jetstream/js_bench.js";
 import { raftBench } from "./raft/raft_bench.js";
 import { storeBench } from "./store/run_store.js";
+import { consumerBench } from "./consumer/consumer_bench.js";
 
 const SUITES: Record<string, (quick: boolean) => Promise<string>> = {
   core: (quick) => coreBench({ quick, idle: true }),
@@ -12,6 +13,7 @@ const SUITES: Record<string, (quick: boolean) => Promise<string>> = {
   jetstream: (quick) => jsBench(quick),
   raft: (quick) => raftBench(quick),
   store: (quick) => storeBench(quick),
+  consumer: (quick) => consumerBench(quick),
 };
 
 async function main(): Promise<void> {

@@ -8,11 +8,11 @@ import type { Server } from "../../server/server.js";
 import type { Subscription } from "../../server/client/subscription.js";
 import type { Stream } from "../stream/stream.js";
 import type { ConsumerStore, Nanos } from "../store/store.js";
-import { nowNanos, parseGoDuration, rfc3339 } from "../util/time.js";
+import { parseGoDuration, rfc3339 } from "../util/time.js";
 import { AckKind, nakDelayMs, nextRequestBody, termReason, type AckSubject } from "./ack.js";
 import { configJson, filtersOf, isPush, type ConsumerConfig } from "./config.js";
 import { ConsumerCore, Stall, type CoreParams } from "./core.js";
-import type { ConsumerLog } from "./log.js";
+import { StoreLog, type ConsumerLog } from "./log.js";
 import { formatGoDuration, parsePullRequest } from "./pull_request.js";
 import * as S from "./status.js";
 import { clockMs, Deadline } from "./timer.js";
@@ -42,6 +42,8 @@ const PUSH_BACKLOG = 8 * 1024 * 1024;
 const FC_MAX_PENDING = 32 * 1024 * 1024;
 
 const ADV = "$JS.EVENT.ADVISORY.CONSUMER";
+/** How long consumer state may stay unwritten (nats-server flushes its consumer state at ~10/s). */
+const STATE_FLUSH_MS = 100;
 
 export function coreParams(cfg: ConsumerConfig): CoreParams {
   return {
@@ -76,6 +78,7 @@ export class Consumer {
   private readonly hbTimer = new Deadline(() => this.onHeartbeatTimer());
   private readonly deleteTimer = new Deadline(() => this.onDeleteTimer());
   private readonly retryTimer = new Deadline(() => this.signal());
+  private readonly flushTimer = new Deadline(() => this.persist());
   private hbMs = 0;
   private dthresh = 0;
   private lastActivity = 0;
@@ -108,7 +111,7 @@ export class Consumer {
     public cfg: ConsumerConfig,
     readonly created: Nanos,
     readonly store: ConsumerStore | null,
-    log: ConsumerLog,
+    private readonly log: ConsumerLog,
   ) {
     this.key = `${stream.name}.${name}`;
     this.ackPrefix = `$JS.ACK.${this.key}.`;
@@ -118,6 +121,15 @@ export class Consumer {
     this.waiting = this.push ? null : new WaitQueue(cfg.max_waiting ?? 512);
     this.retention = stream.config.retention !== "limits";
     if (this.retention) this.core.onAcked = (from, to) => this.host.acked(this, from, to);
+    this.core.onDirty = () => queueMicrotask(() => this.core.settle());
+    if (log instanceof StoreLog) {
+      log.source = this.core;
+      log.onBuffered = () => {
+        if (this.closed) return;
+        const now = clockMs();
+        this.flushTimer.armBy(now + STATE_FLUSH_MS, now);
+      };
+    }
     this.core.onMaxDeliveries = (seq, n) =>
       this.host.advisory(`${ADV}.MAX_DELIVERIES.${this.key}`, "io.nats.jetstream.advisory.v1.max_deliver", { stream: stream.name, consumer: name, stream_seq: seq, deliveries: n });
     const server = host.server;
@@ -195,10 +207,20 @@ export class Consumer {
     this.signal();
   }
 
+  /** Writes what the state log holds into the store's next commit. */
+  persist(): void {
+    this.flushTimer.clear();
+    this.core.settle();
+    this.log.flush();
+  }
+
   /** Stops everything; waiting pull requests hear why. */
   stop(reason: "deleted" | "shutdown"): void {
     if (this.closed) return;
+    if (reason === "shutdown") this.persist();
+    else if (this.log instanceof StoreLog) this.log.discard();
     this.closed = true;
+    this.flushTimer.clear();
     this.ackTimer.clear();
     this.waitTimer.clear();
     this.hbTimer.clear();
@@ -279,7 +301,6 @@ export class Consumer {
     if (this.retryTimer.armed) return;
     this.host.sync(this);
     const now = clockMs();
-    let tsNs: Nanos = -1n;
     const headersOnly = !!this.cfg.headers_only;
     const noAckRetention = this.retention && this.cfg.ack_policy === "none";
     let msgs = 0;
@@ -317,8 +338,7 @@ export class Consumer {
       }
       if (headersOnly) server.deliverAs(route, m.subject, ackReply, S.headersOnly(hdr, m.data.length), S.EMPTY);
       else server.deliverAs(route, m.subject, ackReply, hdr, m.data);
-      if (tsNs < 0n) tsNs = nowNanos();
-      core.commit(m.seq, dc, now, tsNs);
+      core.commit(m.seq, dc, now);
       if (this.replayUntil > 0) this.replayLastTs = m.ts;
       if (noAckRetention) this.host.deliveredNoAck(this, m.seq);
       msgs++;
@@ -555,7 +575,7 @@ export class Consumer {
         break;
       case AckKind.Nak: {
         const delay = nakDelayMs(body, parseGoDuration);
-        if (core.nak(sseq, dseq, delay, now, dc, nowNanos())) {
+        if (core.nak(sseq, dseq, delay, now)) {
           this.host.advisory(`${ADV}.MSG_NAKED.${this.key}`, "io.nats.jetstream.advisory.v1.nak", { stream: this.stream.name, consumer: this.name, consumer_seq: dseq, stream_seq: sseq, deliveries: dc });
           if (delay !== undefined) this.ackTimer.armBy(now + Math.max(0, delay) + 1, now);
           else this.signal();
@@ -563,7 +583,7 @@ export class Consumer {
         break;
       }
       case AckKind.Progress:
-        core.progress(sseq, now, nowNanos());
+        core.progress(sseq, now);
         break;
       case AckKind.Term: {
         this.ackOne(sseq, dseq, dc, now, false);
@@ -609,6 +629,7 @@ export class Consumer {
 
   /** The empty reply to an ack that asked for one goes out once the ack is durable. */
   private ackAfterCommit(reply: string): void {
+    this.persist();
     this.ackAcks.push(reply);
     if (this.ackAcksRegistered) return;
     this.ackAcksRegistered = true;

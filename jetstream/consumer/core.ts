@@ -4,6 +4,12 @@
 // reports replicated changes through a ConsumerLog, and takes time as an argument (milliseconds
 // since the epoch): no timers, no clock, no randomness, so a simulated clock can drive it.
 //
+// Every change to the replicated part of the state (delivered, ack floor, pending with their
+// timestamps, redelivery counts) is sent to the log as a command carrying what it needs, time
+// included; applying those commands to a ConsumerState (store/consumer_state.ts) yields exactly
+// snapshot(). That is what a replica applies, so the single server is the one-replica case. The
+// rest (redelivery queue, skip list, pending count) is derived and rebuilt after a restore.
+//
 // Sequences: `sseq` is the next stream sequence to consider, `dseq` the next consumer (delivery)
 // sequence, as in nats-server; info reports both minus one.
 
@@ -38,6 +44,15 @@ export interface Pending {
   cseq: number;
   /** When the ack wait started (ms); moved by redelivery, +WPI and -NAK with a delay. */
   ts: number;
+}
+
+/** The nanosecond timestamp a command carries for a time in ms (microsecond precision). */
+export function msToNs(ms: number): Nanos {
+  return BigInt(Math.round(ms * 1000)) * 1000n;
+}
+
+export function nsToMs(ns: Nanos): number {
+  return Number(ns / 1000n) / 1000;
 }
 
 /** Why next() returned null. */
@@ -82,6 +97,8 @@ export class ConsumerCore {
   onMaxDeliveries: ((sseq: number, deliveries: number) => void) | null = null;
   /** Called for acknowledged stream sequences [from, to] (interest and workqueue retention). */
   onAcked: ((from: number, to: number) => void) | null = null;
+  /** Called once when settle() has a state snapshot to send (the edge calls it soon after). */
+  onDirty: (() => void) | null = null;
 
   private rdq: number[] = [];
   private rdqHead = 0;
@@ -89,6 +106,8 @@ export class ConsumerCore {
   private lss: SkipList | null = null;
   private npc = 0;
   private npcValid = false;
+  /** A change with no incremental command happened: settle() sends the whole state. */
+  private dirty = false;
 
   // What the last next() took, so undo() can put it back.
   private took = Took.Nothing;
@@ -195,7 +214,7 @@ export class ConsumerCore {
     this.adflr = s.ackFloor.consumerSeq;
     this.asflr = s.ackFloor.streamSeq;
     this.pending.clear();
-    for (const [seq, p] of s.pending) this.pending.set(seq, { cseq: p.consumerSeq, ts: Number(p.ts / 1_000_000n) });
+    for (const [seq, p] of s.pending) this.pending.set(seq, { cseq: p.consumerSeq, ts: nsToMs(p.ts) });
     this.rdc.clear();
     const last = this.source.state().lastSeq;
     for (const [seq, n] of s.redelivered) if (seq >= this.asflr && seq <= last) this.rdc.set(seq, n);
@@ -206,7 +225,7 @@ export class ConsumerCore {
   /** The replicated state, as a ConsumerStore holds it. */
   snapshot(): ConsumerState {
     const pending = new Map<number, PendingEntry>();
-    for (const [seq, p] of this.pending) pending.set(seq, { consumerSeq: p.cseq, ts: BigInt(Math.round(p.ts)) * 1_000_000n });
+    for (const [seq, p] of this.pending) pending.set(seq, { consumerSeq: p.cseq, ts: msToNs(p.ts) });
     const redelivered = new Map<number, number>();
     for (const [seq, n] of this.rdc) if (this.pending.has(seq)) redelivered.set(seq, n);
     return {
@@ -227,6 +246,7 @@ export class ConsumerCore {
     this.stall = Stall.None;
     this.took = Took.Nothing;
     const p = this.p;
+    let dropped = false;
     while (this.rdqHead < this.rdq.length) {
       const seq = this.rdq[this.rdqHead++]!;
       this.rdqSet.delete(seq);
@@ -235,12 +255,9 @@ export class ConsumerCore {
       this.rdc.set(seq, prev + 1);
       if (p.maxDeliver > 0 && dc > p.maxDeliver) {
         if (dc === p.maxDeliver + 1) this.onMaxDeliveries?.(seq, dc - 1);
-        const pe = this.pending.get(seq);
-        if (pe !== undefined) {
-          this.pending.delete(seq);
-          // Keep the store from resurrecting it after a restart.
-          if (p.ackPolicy === "explicit") this.log.acked(pe.cseq, seq);
-        }
+        // Out of pending without moving the ack floor, as nats-server 2.9 does; the replicated
+        // state must not bring it back after a restart.
+        if (this.pending.delete(seq)) dropped = true;
         continue;
       }
       const m = this.source.loadMsg(seq);
@@ -251,12 +268,14 @@ export class ConsumerCore {
         continue;
       }
       this.compactRdq();
+      if (dropped) this.markDirty();
       this.took = Took.Redelivery;
       this.tookSeq = seq;
       this.dc = dc;
       return m;
     }
     this.compactRdq();
+    if (dropped) this.markDirty();
     if (p.maxAckPending > 0 && this.pending.size >= p.maxAckPending) {
       this.stall = Stall.MaxAckPending;
       return null;
@@ -279,7 +298,10 @@ export class ConsumerCore {
         this.dc = 1;
         return m;
       }
-      if (this.sseq <= lss.resume) this.sseq = lss.resume + 1;
+      if (this.sseq <= lss.resume) {
+        this.sseq = lss.resume + 1;
+        this.log.starting(lss.resume);
+      }
       this.lss = null;
     }
     const m = this.multi ? this.source.loadNextMsgMulti(p.filters, this.sseq) : this.source.loadNextMsg(this.filter, this.sseq);
@@ -322,8 +344,8 @@ export class ConsumerCore {
     this.took = Took.Nothing;
   }
 
-  /** The message next() returned was sent: record the delivery. Returns its consumer sequence. */
-  commit(sseq: number, dc: number, now: number, tsNs: Nanos): number {
+  /** The message next() returned was sent at `now`: record the delivery. Returns its consumer sequence. */
+  commit(sseq: number, dc: number, now: number): number {
     this.took = Took.Nothing;
     const dseq = this.dseq++;
     if (this.p.ackPolicy !== "none") {
@@ -334,7 +356,7 @@ export class ConsumerCore {
       this.adflr = dseq;
       this.asflr = sseq;
     }
-    this.log.delivered(dseq, sseq, dc, tsNs);
+    this.log.delivered(dseq, sseq, dc, now);
     return dseq;
   }
 
@@ -356,11 +378,12 @@ export class ConsumerCore {
     let wasFull = false;
     if (p.ackPolicy === "explicit") {
       const pe = this.pending.get(sseq);
-      if (pe !== undefined) {
-        if (p.maxAckPending > 0 && this.pending.size >= p.maxAckPending) wasFull = true;
-        this.pending.delete(sseq);
-        dseq = pe.cseq;
-      }
+      // Not pending (acked before, past max_deliver, gone): nothing to record. nats-server
+      // would still move its in-memory floor here, but not its stored one.
+      if (pe === undefined) return false;
+      if (p.maxAckPending > 0 && this.pending.size >= p.maxAckPending) wasFull = true;
+      this.pending.delete(sseq);
+      dseq = pe.cseq;
       if (this.pending.size === 0) {
         this.adflr = this.dseq - 1;
         this.asflr = this.sseq - 1;
@@ -379,11 +402,13 @@ export class ConsumerCore {
       this.rdc.delete(sseq);
       this.removeFromRdq(sseq);
       this.log.acked(dseq, sseq);
-      if (pe !== undefined) this.onAcked?.(sseq, sseq);
+      this.onAcked?.(sseq, sseq);
       return wasFull;
     }
     if (p.ackPolicy === "all") {
       if (dseq <= this.adflr || sseq <= this.asflr) return false;
+      // Only what was delivered can be acknowledged.
+      if (dseq >= this.dseq || sseq >= this.sseq) return false;
       if (p.maxAckPending > 0 && this.pending.size >= p.maxAckPending) wasFull = true;
       const from = this.asflr + 1;
       this.adflr = dseq;
@@ -427,7 +452,7 @@ export class ConsumerCore {
    * processNak. delayMs undefined = redeliver as soon as possible. Returns false when the NAK does
    * not apply (out of range, not pending, no acks on this consumer).
    */
-  nak(sseq: number, dseq: number, delayMs: number | undefined, now: number, dc: number, tsNs: Nanos): boolean {
+  nak(sseq: number, dseq: number, delayMs: number | undefined, now: number): boolean {
     if (this.p.ackPolicy === "none") return false;
     if (dseq <= this.adflr || dseq >= this.dseq) return false;
     const pe = this.pending.get(sseq);
@@ -436,7 +461,7 @@ export class ConsumerCore {
       this.removeFromRdq(sseq);
       // The ack wait restarts so that it runs out `delay` from now.
       pe.ts = now - this.p.ackWaitMs + delayMs;
-      this.log.delivered(pe.cseq, sseq, dc, tsNs - BigInt(Math.round((this.p.ackWaitMs - delayMs) * 1e6)));
+      this.log.delivered(pe.cseq, sseq, (this.rdc.get(sseq) ?? 0) + 1, pe.ts);
       return true;
     }
     if (!this.rdqSet.has(sseq)) this.addToRdq(sseq);
@@ -444,11 +469,11 @@ export class ConsumerCore {
   }
 
   /** +WPI: the ack wait starts again. */
-  progress(sseq: number, now: number, tsNs: Nanos): boolean {
+  progress(sseq: number, now: number): boolean {
     const pe = this.pending.get(sseq);
     if (pe === undefined) return false;
     pe.ts = now;
-    this.log.delivered(pe.cseq, sseq, 1, tsNs);
+    this.log.delivered(pe.cseq, sseq, (this.rdc.get(sseq) ?? 0) + 1, now);
     return true;
   }
 
@@ -481,16 +506,28 @@ export class ConsumerCore {
       else if (next === null || at < next) next = at;
     }
     if (expired !== null) {
+      // In stream order; their timestamps move when they are redelivered (a replicated change).
       expired.sort((a, b) => a - b);
-      // Keep their relative order for any later redelivery by moving them all by the same amount.
-      const off = now - this.pending.get(expired[0]!)!.ts;
-      for (const seq of expired) {
-        this.addToRdq(seq);
-        this.pending.get(seq)!.ts += off;
-      }
+      for (const seq of expired) this.addToRdq(seq);
     }
-    if (removed) this.log.replace(this.snapshot());
+    if (removed) this.markDirty();
     return next;
+  }
+
+  /**
+   * Changes without an incremental command (pending entries dropped without an ack) are sent as
+   * one full state, once per batch of them.
+   */
+  settle(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.log.replace(this.snapshot());
+  }
+
+  private markDirty(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.onDirty?.();
   }
 
   hasRedeliveries(): boolean {
@@ -531,6 +568,7 @@ export class ConsumerCore {
     this.removeFromRdq(seq);
     if (this.p.ackPolicy !== "explicit") {
       this.pending.delete(seq);
+      this.markDirty();
       return;
     }
     const cb = this.onAcked;
@@ -593,6 +631,7 @@ export class ConsumerCore {
       if (this.sseq - 1 > this.asflr) this.asflr = this.sseq - 1;
     }
     this.npcValid = false;
+    this.dirty = false;
     this.log.replace(this.snapshot());
   }
 

@@ -182,6 +182,7 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
         existing.update(cfg);
         if (existing.store) existing.store.updateConfig(this.savedJson(existing), cfg.ack_policy);
       }
+      existing.persist();
       return { info: existing.info(), store: existing.store };
     }
     if (action === "update") return jsError("JSConsumerDoesNotExist");
@@ -226,6 +227,8 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
     // watchers count their initial values by.
     const info = c.info();
     c.start();
+    // Confirmed creation includes the starting position.
+    c.persist();
     this.js.advisory(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${c.key}`, "io.nats.jetstream.advisory.v1.consumer_action", { stream: stream.name, consumer: name, action: "create" });
     return { info, store };
   }

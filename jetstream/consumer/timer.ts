@@ -38,7 +38,9 @@ export class Deadline {
   };
 }
 
+const ORIGIN = performance.timeOrigin;
+
 /** Milliseconds since the epoch, from the monotonic clock (it does not jump with the wall clock). */
 export function clockMs(): number {
-  return performance.timeOrigin + performance.now();
+  return ORIGIN + performance.now();
 }

@@ -265,8 +265,8 @@ export class Stream {
       throw e;
     }
     this.noteStored(msgId, seq, ts);
-    if (rollup === "sub") store.purgeEx(subject, seq, 0);
-    else if (rollup === "all") store.purgeEx(">", seq, 0);
+    // purgeEx reads a sequence of 0 or 1 as "no bound"; at 1 there is nothing older to remove.
+    if (rollup !== null && seq > 1) store.purgeEx(rollup === "sub" ? subject : ">", seq, 0);
     for (const l of this.listeners) l.onMessage(seq, subject);
     if (this.republish !== null) this.doRepublish(seq, subject, hdr, data, ts);
     if (ttl > 0 || c.max_age > 0) this.scheduleExpiry();

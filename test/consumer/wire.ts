@@ -11,6 +11,8 @@ export interface WireMsg {
   /** The header block as text ("" when none). */
   hdr: string;
   data: Buffer;
+  /** performance.now() when it was parsed. */
+  recvAt: number;
 }
 
 export class Wire {
@@ -27,7 +29,7 @@ export class Wire {
 
   static async connect(port: number): Promise<Wire> {
     const sock = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect(port, "127.0.0.1", () => resolve(s));
+      const s = net.connect({ port, host: "127.0.0.1", noDelay: true }, () => resolve(s));
       s.once("error", reject);
     });
     const w = new Wire(sock);
@@ -56,6 +58,7 @@ export class Wire {
           reply: nargs === 3 ? parts[3]! : null,
           hdr: body.toString("latin1", 0, hlen),
           data: Buffer.from(body.subarray(hlen)),
+          recvAt: performance.now(),
         });
         this.buf = this.buf.subarray(eol + 2 + total + 2);
         continue;
