@@ -35,7 +35,6 @@ class Level<S> {
 const EMPTY: SublistResult<never> = Object.freeze({ psubs: Object.freeze([]), qsubs: Object.freeze([]) });
 
 export const SUBLIST_CACHE_MAX = 1024;
-const CACHE_PRUNE = 256;
 
 export class InvalidSubjectError extends Error {
   constructor(subject: string) {
@@ -45,15 +44,26 @@ export class InvalidSubjectError extends Error {
 
 export class Sublist<S extends SublistEntry> {
   private root = new Level<S>();
+  /**
+   * The match cache in two generations: new results go into `cache`; when it is full it becomes
+   * `older` and a new one starts, and a hit in `older` moves back. Hot subjects stay cached, and
+   * a stream of unique subjects (reply inboxes) costs O(1) per match; deleting the oldest entries
+   * of one large Map one by one cost more than the trie walk itself.
+   */
   private cache = new Map<string, SublistResult<S>>();
+  private older = new Map<string, SublistResult<S>>();
   private cacheEnabled: boolean;
   private count = 0;
   /** Bumped on every change; external caches keyed on match results compare against it. */
   genid = 0;
   stats = { matches: 0, cacheHits: 0, inserts: 0, removes: 0 };
 
-  constructor(opts: { cache?: boolean } = {}) {
+  private readonly generationMax: number;
+
+  /** cacheMax: results kept across both generations (small values exercise the turnover in tests). */
+  constructor(opts: { cache?: boolean; cacheMax?: number } = {}) {
     this.cacheEnabled = opts.cache !== false;
+    this.generationMax = Math.max(1, Math.floor((opts.cacheMax ?? SUBLIST_CACHE_MAX) / 2));
   }
 
   get size(): number {
@@ -61,7 +71,7 @@ export class Sublist<S extends SublistEntry> {
   }
 
   get cacheSize(): number {
-    return this.cache.size;
+    return this.cache.size + this.older.size;
   }
 
   insert(sub: S): void {
@@ -154,6 +164,13 @@ export class Sublist<S extends SublistEntry> {
         this.stats.cacheHits++;
         return hit;
       }
+      const old = this.older.size > 0 ? this.older.get(subject) : undefined;
+      if (old !== undefined) {
+        this.stats.cacheHits++;
+        this.older.delete(subject);
+        this.remember(subject, old);
+        return old;
+      }
     }
     const tokens = subject.split(".");
     for (const t of tokens) if (t.length === 0) return EMPTY;
@@ -163,10 +180,7 @@ export class Sublist<S extends SublistEntry> {
     let result: SublistResult<S>;
     if (psubs.length === 0 && qmap.size === 0) result = EMPTY;
     else result = { psubs, qsubs: qmap.size === 0 ? [] : [...qmap.values()] };
-    if (this.cacheEnabled) {
-      if (this.cache.size >= SUBLIST_CACHE_MAX) this.pruneCache();
-      this.cache.set(subject, result);
-    }
+    if (this.cacheEnabled) this.remember(subject, result);
     return result;
   }
 
@@ -183,12 +197,14 @@ export class Sublist<S extends SublistEntry> {
   cacheFanout(): { max: number; avg: number } {
     let tot = 0;
     let max = 0;
-    for (const r of this.cache.values()) {
-      const l = r.psubs.length + r.qsubs.length;
-      tot += l;
-      if (l > max) max = l;
+    for (const m of [this.cache, this.older]) {
+      for (const r of m.values()) {
+        const l = r.psubs.length + r.qsubs.length;
+        tot += l;
+        if (l > max) max = l;
+      }
     }
-    return { max, avg: tot > 0 ? tot / this.cache.size : 0 };
+    return { max, avg: tot > 0 ? tot / this.cacheSize : 0 };
   }
 
   /** Every entry, in no particular order. */
@@ -199,25 +215,26 @@ export class Sublist<S extends SublistEntry> {
   }
 
   private invalidate(subject: string, tokens: string[]): void {
-    if (this.cache.size === 0) return;
+    if (this.cacheSize === 0) return;
     let wildcard = false;
     for (const t of tokens) if (t === "*" || t === ">") wildcard = true;
-    if (!wildcard) {
-      this.cache.delete(subject);
-      return;
-    }
-    for (const key of this.cache.keys()) {
-      if (literalMatches(key.split("."), tokens)) this.cache.delete(key);
+    for (const m of [this.cache, this.older]) {
+      if (!wildcard) {
+        m.delete(subject);
+        continue;
+      }
+      for (const key of m.keys()) {
+        if (literalMatches(key.split("."), tokens)) m.delete(key);
+      }
     }
   }
 
-  private pruneCache(): void {
-    // Maps iterate in insertion order, so this drops the oldest entries.
-    let n = 0;
-    for (const key of this.cache.keys()) {
-      this.cache.delete(key);
-      if (++n >= CACHE_PRUNE) break;
+  private remember(subject: string, result: SublistResult<S>): void {
+    if (this.cache.size >= this.generationMax) {
+      this.older = this.cache;
+      this.cache = new Map();
     }
+    this.cache.set(subject, result);
   }
 }
 

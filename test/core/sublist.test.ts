@@ -33,16 +33,19 @@ const filterArb = fc
 const literalArb = fc.array(token, { minLength: 1, maxLength: 5 }).map((ts) => ts.join("."));
 
 type Cmd = { op: "insert"; subject: string; queue: string | null } | { op: "remove"; index: number } | { op: "match"; subject: string };
-const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  fc.record({ op: fc.constant("insert" as const), subject: filterArb, queue: fc.option(fc.constantFrom("q1", "q2"), { nil: null }) }),
-  fc.record({ op: fc.constant("remove" as const), index: fc.nat() }),
-  fc.record({ op: fc.constant("match" as const), subject: literalArb }),
-);
+const cmdsOf = (literal: fc.Arbitrary<string>): fc.Arbitrary<Cmd> =>
+  fc.oneof(
+    fc.record({ op: fc.constant("insert" as const), subject: filterArb, queue: fc.option(fc.constantFrom("q1", "q2"), { nil: null }) }),
+    fc.record({ op: fc.constant("remove" as const), index: fc.nat() }),
+    fc.record({ op: fc.constant("match" as const), subject: literal }),
+  );
+/** Few distinct literals: with a tiny cache, matches keep hitting both cache generations. */
+const fewLiteralsArb = fc.array(token, { minLength: 1, maxLength: 2 }).map((ts) => ts.join("."));
 
-test("sublist matches exactly what a naive matcher does, across inserts and removes (cache included)", () => {
+for (const [cacheMax, literal] of [[undefined, literalArb], [4, fewLiteralsArb]] as const) test(`sublist matches exactly what a naive matcher does, across inserts and removes (cache of ${cacheMax ?? "default"} size included)`, () => {
   fc.assert(
-    fc.property(fc.array(cmdArb, { minLength: 1, maxLength: 120 }), (cmds) => {
-      const sl = new Sublist<Entry>();
+    fc.property(fc.array(cmdsOf(literal), { minLength: 1, maxLength: 120 }), (cmds) => {
+      const sl = new Sublist<Entry>({ cacheMax });
       const live: Entry[] = [];
       let id = 0;
       for (const c of cmds) {
@@ -109,6 +112,13 @@ test("the cache stays bounded", () => {
   sl.insert(new Entry(">", null, 1));
   for (let i = 0; i < 5000; i++) sl.match(`s.${i}`);
   assert.ok(sl.cacheSize <= 1024, `cache size ${sl.cacheSize}`);
+  // A subject matched often stays cached while unique subjects stream past.
+  const before = sl.stats.cacheHits;
+  for (let i = 0; i < 5000; i++) {
+    sl.match("hot");
+    sl.match(`u.${i}`);
+  }
+  assert.equal(sl.stats.cacheHits - before, 4999);
 });
 
 test("subject validation follows nats-server", () => {
