@@ -92,6 +92,8 @@ const CANDIDATE_SUBJECTS = 64;
 /** Rows a wildcard lookup scans in sequence order before switching to per-subject lookups. */
 const SCAN_ROWS = 1024;
 const CHUNK = 256;
+/** Rows per multi-row INSERT: binding is cheaper per row than one statement per message. */
+const ROWS_PER_INSERT = 32;
 /** Free pages returned to the file system per commit after large removals. */
 const VACUUM_PAGES = 4096;
 /** WAL bytes written (estimated) after which the checkpoint thread copies the WAL into the database. */
@@ -184,6 +186,27 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private readonly dirtyConsumers = new Set<ConsumerHandle>();
 
   private readonly s: ReturnType<typeof prepareStatements>;
+  /** Messages stored but not yet inserted: 8 values per row, in the order of the INSERT. */
+  private rows: unknown[] = [];
+
+  /** The prepared statements, after inserting the rows still held (so SQL always sees every write). */
+  private get q(): ReturnType<typeof prepareStatements> {
+    if (this.rows.length > 0) this.insertRows();
+    return this.s;
+  }
+
+  private insertRows(): void {
+    const r = this.rows;
+    this.rows = [];
+    const rowLen = 8;
+    let i = 0;
+    try {
+      for (; r.length - i >= ROWS_PER_INSERT * rowLen; i += ROWS_PER_INSERT * rowLen) this.s.insMany.run(r.slice(i, i + ROWS_PER_INSERT * rowLen));
+      for (; i < r.length; i += rowLen) this.s.ins.run(r.slice(i, i + rowLen));
+    } catch (e) {
+      this.writeFailed(e);
+    }
+  }
 
   /**
    * How commits become durable. inline: SQLite fsyncs inside COMMIT (synchronous=FULL), blocking
@@ -394,7 +417,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   }
 
   private verifyRow(seq: number, corrupt: (d: string) => StoreCorruptError): void {
-    const r = this.s.get.get(seq) as unknown[] | undefined;
+    const r = this.q.get.get(seq) as unknown[] | undefined;
     if (r === undefined) throw corrupt(`message ${seq} missing`);
     this.buildMsg(seq, r, 0, corrupt);
   }
@@ -449,14 +472,15 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       for (const h of this.dirtyConsumers) {
         const c = h.core;
         const nums = [c.delivered.consumerSeq, c.delivered.streamSeq, c.ackFloor.consumerSeq, c.ackFloor.streamSeq];
-        this.s.cHdr.run(h.config(), c.ackPolicy, ...nums, consumerCrc(h.name, h.config(), c.ackPolicy, nums), h.cid);
+        this.q.cHdr.run(h.config(), c.ackPolicy, ...nums, consumerCrc(h.name, h.config(), c.ackPolicy, nums), h.cid);
       }
       this.dirtyConsumers.clear();
       if (this.stateDirty) {
         const crc = stateCrc(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes);
-        this.s.saveState.run(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes, crc);
+        this.q.saveState.run(this.first, this.firstTs, this.last, this.lastTime, this.msgs, this.bytes, crc);
         this.stateDirty = false;
       }
+      if (this.rows.length > 0) this.insertRows();
       if (this.vacuumPending) this.vacuumStep();
       this.s.commit.run();
       this.inTx = false;
@@ -666,6 +690,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private abortQuiet(e: unknown): void {
     this.inTx = false;
     this.wrote = false;
+    this.rows = [];
     try {
       if (this.db.inTransaction) this.s.rollback.run();
     } catch {
@@ -701,14 +726,18 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     try {
       this.beginWrite();
       if (e === undefined) {
-        const sid = this.s.insSubject.get(subject) as number;
+        const sid = this.q.insSubject.get(subject) as number;
         e = new SubjectEntry(subject, sid, subjectBytes(subject));
         this.index.add(e);
       }
       const h = hlen > 0 ? asBuffer(hdr!) : null;
       const d = asBuffer(data);
       const expires = ttl > 0 ? ts + BigInt(ttl) * NS_PER_SEC : null;
-      this.s.ins.run(seq, ts, e.sid, ttl, expires, msgCrc(seq, ts, ttl, subject, h, d), h, d);
+      // Rows are inserted in batches (one statement for many rows): any other use of the
+      // database inserts them first (see q), and so does the commit.
+      const r = this.rows;
+      r.push(seq, ts, e.sid, ttl, expires, msgCrc(seq, ts, ttl, subject, h, d), h, d);
+      if (r.length >= ROWS_PER_INSERT * 8 * 4) this.insertRows();
     } catch (err) {
       this.writeFailed(err);
     }
@@ -746,7 +775,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   }
 
   private sizeOf(seq: number): number {
-    const r = this.s.sizeOf.get(seq) as [number, number | null, number] | undefined;
+    const r = this.q.sizeOf.get(seq) as [number, number | null, number] | undefined;
     if (r === undefined) return 0;
     const e = this.index.bySidGet(r[0]);
     return fileStoreMsgSize(e ? e.slen : 0, r[1] ?? 0, r[2]);
@@ -800,7 +829,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     try {
       this.beginWrite();
       if (secure) this.db.pragma("secure_delete = 1");
-      const r = (withHdr ? this.s.delOneHdr : this.s.delOne).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
+      const r = (withHdr ? this.q.delOneHdr : this.q.delOne).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
       if (secure) this.db.pragma("secure_delete = 0");
       if (r === undefined) return null;
       if (withHdr) this.removedHdr = r[3] ?? null;
@@ -814,11 +843,11 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       e.msgs--;
       if (e.msgs === 0) {
         this.index.delete(e);
-        this.s.delSubject.run(e.sid);
+        this.q.delSubject.run(e.sid);
       } else if (seq === e.first) {
-        e.first = this.s.nextSeqSid.get(e.sid, seq) as number;
+        e.first = this.q.nextSeqSid.get(e.sid, seq) as number;
       } else if (seq === e.last) {
-        e.last = this.s.prevSeqSid.get(e.sid, seq) as number;
+        e.last = this.q.prevSeqSid.get(e.sid, seq) as number;
       }
       if (this.msgs === 0) {
         this.first = this.last + 1;
@@ -833,7 +862,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   }
 
   private setFirstFrom(seq: number): void {
-    const r = this.s.firstFrom.get(seq) as [bigint, bigint] | undefined;
+    const r = this.q.firstFrom.get(seq) as [bigint, bigint] | undefined;
     if (r === undefined) {
       this.first = this.last + 1;
       this.firstTs = 0n;
@@ -848,8 +877,8 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     const n = this.msgs;
     try {
       this.beginWrite();
-      this.s.delAll.run();
-      this.s.delAllSubjects.run();
+      this.q.delAll.run();
+      this.q.delAllSubjects.run();
     } catch (e) {
       this.writeFailed(e);
     }
@@ -892,7 +921,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     else if (this.msgs > 0) this.purge();
     try {
       this.beginWrite();
-      const r = this.s.prevRow.get(seq) as [bigint, bigint] | undefined;
+      const r = this.q.prevRow.get(seq) as [bigint, bigint] | undefined;
       this.lastTime = r === undefined ? 0n : r[1];
     } catch (e) {
       this.writeFailed(e);
@@ -925,9 +954,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
         for (const e of m) total += e.msgs;
         if (keep >= total) return 0;
         const nth = total - keep - 1;
-        if (all) hi = this.s.nth.get(nth) as number;
-        else if (m.size === 1) hi = this.s.nthSid.get(first(m).sid, nth) as number;
-        else hi = this.s.nthSids.get(JSON.stringify(sidsOf(m)), nth) as number;
+        if (all) hi = this.q.nth.get(nth) as number;
+        else if (m.size === 1) hi = this.q.nthSid.get(first(m).sid, nth) as number;
+        else hi = this.q.nthSids.get(JSON.stringify(sidsOf(m)), nth) as number;
       }
     } catch (e) {
       this.readError(e);
@@ -961,18 +990,18 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       };
       if (entries === null) {
         const bySid = new Map<number, number[][]>();
-        for (const r of this.s.statsRange.all(lo, hi) as number[][]) {
+        for (const r of this.q.statsRange.all(lo, hi) as number[][]) {
           let l = bySid.get(r[0]!);
           if (l === undefined) bySid.set(r[0]!, (l = []));
           l.push(r.slice(1));
         }
         for (const [sid, rows] of bySid) account(this.index.bySidGet(sid), sid, rows);
-        this.s.delRange.run(lo, hi);
+        this.q.delRange.run(lo, hi);
       } else {
         for (const e of entries) {
           if (e.last < lo || e.first > hi) continue;
-          account(e, e.sid, this.s.statsRangeSid.all(e.sid, lo, hi) as number[][]);
-          this.s.delRangeSid.run(e.sid, lo, hi);
+          account(e, e.sid, this.q.statsRangeSid.all(e.sid, lo, hi) as number[][]);
+          this.q.delRangeSid.run(e.sid, lo, hi);
         }
       }
       this.msgs -= removed;
@@ -980,9 +1009,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       for (const e of touched) {
         if (e.msgs <= 0) {
           this.index.delete(e);
-          this.s.delSubject.run(e.sid);
+          this.q.delSubject.run(e.sid);
         } else {
-          const mm = this.s.minMaxSid.get(e.sid) as [number, number];
+          const mm = this.q.minMaxSid.get(e.sid) as [number, number];
           e.first = mm[0];
           e.last = mm[1];
         }
@@ -1010,7 +1039,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (this.msgs === 0) return out;
     try {
       for (;;) {
-        const seqs = this.s.expiredTtl.all(now) as number[];
+        const seqs = this.q.expiredTtl.all(now) as number[];
         let n = 0;
         for (const seq of seqs) {
           const subject = this.removeOne(seq, false, true);
@@ -1026,7 +1055,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
         const cutoff = now - maxAge;
         let from = this.first;
         scan: for (;;) {
-          const rows = this.s.scanAge.all(from) as [bigint, bigint, bigint][];
+          const rows = this.q.scanAge.all(from) as [bigint, bigint, bigint][];
           for (const [bseq, ts, ttl] of rows) {
             if (ts > cutoff) break scan;
             if (Number(ttl) === TTL_NEVER) continue;
@@ -1048,12 +1077,12 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     this.check();
     if (this.msgs === 0) return null;
     try {
-      let best = (this.s.minExpires.get() as bigint | undefined) ?? null;
+      let best = (this.q.minExpires.get() as bigint | undefined) ?? null;
       const maxAge = this.lim.maxAgeNanos;
       if (maxAge > 0n) {
         let from = this.first;
         scan: for (;;) {
-          const rows = this.s.scanAge.all(from) as [bigint, bigint, bigint][];
+          const rows = this.q.scanAge.all(from) as [bigint, bigint, bigint][];
           for (const [, ts, ttl] of rows) {
             if (Number(ttl) === TTL_NEVER) continue;
             const t = ts + maxAge;
@@ -1116,7 +1145,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     this.check();
     if (seq < this.first || seq > this.last) return null;
     try {
-      const r = this.s.get.get(seq) as unknown[] | undefined;
+      const r = this.q.get.get(seq) as unknown[] | undefined;
       return r === undefined ? null : this.buildMsg(seq, r, 0);
     } catch (e) {
       return this.readError(e);
@@ -1130,11 +1159,11 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     try {
       let r: unknown[] | undefined;
       if (isAllFilter(filter)) {
-        r = this.s.getNext.get(start) as unknown[] | undefined;
+        r = this.q.getNext.get(start) as unknown[] | undefined;
       } else if (!hasWildcard(filter)) {
         const e = this.index.get(filter);
         if (e === undefined || e.last < start) return null;
-        r = this.s.getNextSid.get(e.sid, start) as unknown[] | undefined;
+        r = this.q.getNextSid.get(e.sid, start) as unknown[] | undefined;
       } else {
         const seq = this.nextMatchSeq(filter, start);
         return seq === 0 ? null : this.loadMsg(seq);
@@ -1151,7 +1180,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (start > this.last || this.msgs === 0) return null;
     try {
       // The scan of header-less rows stays inside SQLite.
-      const r = this.s.getNextHdr.get(start) as unknown[] | undefined;
+      const r = this.q.getNextHdr.get(start) as unknown[] | undefined;
       return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
     } catch (e) {
       return this.readError(e);
@@ -1177,20 +1206,20 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   /** First sequence >= start whose subject matches filter, or 0. start is within [first, last]. */
   private nextMatchSeq(filter: string, start: number): number {
-    if (isAllFilter(filter)) return (this.s.nextSeq.get(start) as number | undefined) ?? 0;
+    if (isAllFilter(filter)) return (this.q.nextSeq.get(start) as number | undefined) ?? 0;
     if (!hasWildcard(filter)) {
       const e = this.index.get(filter);
       if (e === undefined || e.last < start) return 0;
-      return e.first >= start ? e.first : ((this.s.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
+      return e.first >= start ? e.first : ((this.q.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
     }
     const m = this.index.match(filter);
     if (m.size === 0) return 0;
-    if (m.size === this.index.size) return (this.s.nextSeq.get(start) as number | undefined) ?? 0;
+    if (m.size === this.index.size) return (this.q.nextSeq.get(start) as number | undefined) ?? 0;
     if (m.size > CANDIDATE_SUBJECTS) {
       // Many subjects match: walk the stream in order for a while; most hits are near start.
       let from = start;
       for (let scanned = 0; scanned < SCAN_ROWS; ) {
-        const rows = this.s.scan.all(from, CHUNK) as [number, number][];
+        const rows = this.q.scan.all(from, CHUNK) as [number, number][];
         for (const [seq, sid] of rows) {
           const e = this.index.bySidGet(sid);
           if (e !== undefined && m.has(e)) return seq;
@@ -1204,7 +1233,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     let best = 0;
     for (const e of m) {
       if (e.last < start) continue;
-      const c = e.first >= start ? e.first : ((this.s.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
+      const c = e.first >= start ? e.first : ((this.q.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
       if (c !== 0 && (best === 0 || c < best)) best = c;
     }
     return best;
@@ -1225,13 +1254,13 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (start < this.first || this.msgs === 0) return null;
     try {
       if (isAllFilter(filter)) {
-        const r = this.s.getPrev.get(start) as unknown[] | undefined;
+        const r = this.q.getPrev.get(start) as unknown[] | undefined;
         return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
       }
       let best = 0;
       for (const e of this.index.match(filter)) {
         if (e.first > start) continue;
-        const c = e.last <= start ? e.last : ((this.s.prevSeqSid.get(e.sid, start) as number | undefined) ?? 0);
+        const c = e.last <= start ? e.last : ((this.q.prevSeqSid.get(e.sid, start) as number | undefined) ?? 0);
         if (c > best) best = c;
       }
       return best === 0 ? null : this.loadMsg(best);
@@ -1248,11 +1277,11 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       let hi = this.last + 1;
       while (lo < hi) {
         const mid = lo + Math.floor((hi - lo) / 2);
-        const r = this.s.firstFrom.get(mid) as [bigint, bigint] | undefined;
+        const r = this.q.firstFrom.get(mid) as [bigint, bigint] | undefined;
         if (r === undefined || r[1] >= ts) hi = mid;
         else lo = Number(r[0]) + 1;
       }
-      const r = this.s.firstFrom.get(lo) as [bigint, bigint] | undefined;
+      const r = this.q.firstFrom.get(lo) as [bigint, bigint] | undefined;
       return r === undefined ? this.last + 1 : Number(r[0]);
     } catch (e) {
       return this.readError(e);
@@ -1296,7 +1325,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
         if (live === hi - lo + 1) continue;
         let next = lo;
         if (live > 0) {
-          for (const seq of this.s.seqsRange.iterate(lo, hi) as IterableIterator<number>) {
+          for (const seq of this.q.seqsRange.iterate(lo, hi) as IterableIterator<number>) {
             for (; next < seq; next++) out.push(next);
             next = seq + 1;
           }
@@ -1312,7 +1341,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private ensureBlocks(): SeqBlocks {
     if (this.blocks !== null) return this.blocks;
     const b = new SeqBlocks();
-    for (const [block, n] of this.s.blockCounts.all() as [number, number][]) b.add(block * BLOCK_SIZE, n);
+    for (const [block, n] of this.q.blockCounts.all() as [number, number][]) b.add(block * BLOCK_SIZE, n);
     this.blocks = b;
     return b;
   }
@@ -1339,7 +1368,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       if (m.size === this.index.size) {
         const n = this.countFrom(start);
         if (n === 0) return { msgs: 0, first: 0, last: 0 };
-        return { msgs: n, first: this.s.nextSeq.get(start) as number, last: this.s.maxSeq.get() as number };
+        return { msgs: n, first: this.q.nextSeq.get(start) as number, last: this.q.maxSeq.get() as number };
       }
       const ss: SimpleState = { msgs: 0, first: 0, last: 0 };
       for (const e of m) {
@@ -1350,7 +1379,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
           f = e.first;
         } else {
           ss.msgs += this.countSidFrom(e, start);
-          f = this.s.nextSeqSid.get(e.sid, start) as number;
+          f = this.q.nextSeqSid.get(e.sid, start) as number;
         }
         if (ss.first === 0 || f < ss.first) ss.first = f;
         if (e.last > ss.last) ss.last = e.last;
@@ -1393,14 +1422,14 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     // Count the shorter side of start within its block.
     const before = start - b * BLOCK_SIZE;
     const inBlock =
-      before < BLOCK_SIZE / 2 ? blocks.count(b) - (this.s.countRange.get(b * BLOCK_SIZE, start - 1) as number) : (this.s.countRange.get(start, blockEnd) as number);
+      before < BLOCK_SIZE / 2 ? blocks.count(b) - (this.q.countRange.get(b * BLOCK_SIZE, start - 1) as number) : (this.q.countRange.get(start, blockEnd) as number);
     return inBlock + blocks.sumAfter(b);
   }
 
   /** Messages of e with seq >= start, counting whichever side of start is shorter in its index. */
   private countSidFrom(e: SubjectEntry, start: number): number {
-    if (start - e.first < e.last - start) return e.msgs - (this.s.countBeforeSid.get(e.sid, start) as number);
-    return this.s.countFromSid.get(e.sid, start) as number;
+    if (start - e.first < e.last - start) return e.msgs - (this.q.countBeforeSid.get(e.sid, start) as number);
+    return this.q.countFromSid.get(e.sid, start) as number;
   }
 
   msgSize(subject: string, hdrLen: number, dataLen: number): number {
@@ -1424,7 +1453,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       this.check();
       try {
         this.beginWrite();
-        this.s.metaDel.run(`user:${key}`);
+        this.q.metaDel.run(`user:${key}`);
       } catch (e) {
         this.writeFailed(e);
       }
@@ -1443,7 +1472,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   }
 
   private readMeta(key: string, corrupt?: (d: string) => StoreCorruptError): string | null {
-    const r = this.s.metaGet.get(key) as [unknown, unknown] | undefined;
+    const r = this.q.metaGet.get(key) as [unknown, unknown] | undefined;
     if (r === undefined) return null;
     if (typeof r[0] !== "string" || r[1] !== textCrc(key, r[0])) {
       const d = `metadata ${JSON.stringify(key)}: checksum mismatch`;
@@ -1456,7 +1485,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     this.check();
     try {
       this.beginWrite();
-      this.s.metaPut.run(key, value, textCrc(key, value));
+      this.q.metaPut.run(key, value, textCrc(key, value));
     } catch (e) {
       this.writeFailed(e);
     }
@@ -1470,7 +1499,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     let cid = 0;
     try {
       this.beginWrite();
-      cid = this.s.cIns.get(name, configJson, ackPolicy, consumerCrc(name, configJson, ackPolicy, [0, 0, 0, 0])) as number;
+      cid = this.q.cIns.get(name, configJson, ackPolicy, consumerCrc(name, configJson, ackPolicy, [0, 0, 0, 0])) as number;
     } catch (e) {
       this.writeFailed(e);
     }
@@ -1500,7 +1529,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   ): { cid: number; config: string; ackPolicy: AckPolicy; state: ConsumerState } {
     const cid = this.consumerIds.get(name)!;
     try {
-      const row = this.s.cLoad.get(cid) as unknown[] | undefined;
+      const row = this.q.cLoad.get(cid) as unknown[] | undefined;
       if (row === undefined) throw new BadRow("row missing");
       const config = text(row[0]);
       const ack = text(row[1]);
@@ -1510,14 +1539,14 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       const st = emptyConsumerState();
       st.delivered = { consumerSeq: nums[0]!, streamSeq: nums[1]! };
       st.ackFloor = { consumerSeq: nums[2]!, streamSeq: nums[3]! };
-      for (const r of this.s.cLoadPending.all(cid) as unknown[][]) {
+      for (const r of this.q.cLoadPending.all(cid) as unknown[][]) {
         const sseq = int(r[0]);
         const cseq = int(r[1]);
         const ts = big(r[2]);
         if (pendingCrc(cid, sseq, cseq, ts) !== int(r[3])) throw new BadRow(`pending ${sseq}: checksum mismatch`);
         st.pending.set(sseq, { consumerSeq: cseq, ts });
       }
-      for (const r of this.s.cLoadRedelivered.all(cid) as unknown[][]) {
+      for (const r of this.q.cLoadRedelivered.all(cid) as unknown[][]) {
         const sseq = int(r[0]);
         const count = int(r[1]);
         if (redeliveredCrc(cid, sseq, count) !== int(r[2])) throw new BadRow(`redelivered ${sseq}: checksum mismatch`);
@@ -1573,9 +1602,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (cid === undefined) return false;
     try {
       this.beginWrite();
-      this.s.cDel.run(cid);
-      this.s.cDelPendingAll.run(cid);
-      this.s.cDelRedeliveredAll.run(cid);
+      this.q.cDel.run(cid);
+      this.q.cDelPendingAll.run(cid);
+      this.q.cDelRedeliveredAll.run(cid);
     } catch (e) {
       this.writeFailed(e);
     }
@@ -1676,6 +1705,7 @@ function prepareStatements(db: DB) {
     commit: p("COMMIT"),
     rollback: p("ROLLBACK"),
     ins: p("INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+    insMany: p(`INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES ${Array(ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`),
     insSubject: p("INSERT INTO subjects (subject) VALUES (?) ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject RETURNING sid").pluck(),
     delSubject: p("DELETE FROM subjects WHERE sid = ?"),
     get: p(`SELECT ${row} FROM msgs WHERE seq = ?`).raw().safeIntegers(),
