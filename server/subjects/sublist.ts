@@ -174,12 +174,12 @@ export class Sublist<S extends SublistEntry> {
     }
     const tokens = subject.split(".");
     for (const t of tokens) if (t.length === 0) return EMPTY;
-    const psubs: S[] = [];
-    const qmap = new Map<string, S[]>();
-    collect(this.root, tokens, 0, psubs, qmap);
+    const acc: Acc<S> = { psubs: [], qmap: null };
+    collect(this.root, tokens, 0, acc);
+    const { psubs, qmap } = acc;
     let result: SublistResult<S>;
-    if (psubs.length === 0 && qmap.size === 0) result = EMPTY;
-    else result = { psubs, qsubs: qmap.size === 0 ? [] : [...qmap.values()] };
+    if (psubs.length === 0 && qmap === null) result = EMPTY;
+    else result = { psubs, qsubs: qmap === null ? NO_QSUBS : [...qmap.values()] };
     if (this.cacheEnabled) this.remember(subject, result);
     return result;
   }
@@ -238,9 +238,18 @@ export class Sublist<S extends SublistEntry> {
   }
 }
 
-function addNode<S extends SublistEntry>(node: Node<S>, psubs: S[], qmap: Map<string, S[]>): void {
-  if (node.psubs !== null) for (const s of node.psubs) psubs.push(s);
-  if (node.qsubs !== null) {
+/** What a match collects; the queue map is made only when a queue group matches. */
+interface Acc<S> {
+  psubs: S[];
+  qmap: Map<string, S[]> | null;
+}
+
+const NO_QSUBS: readonly (readonly never[])[] = Object.freeze([]);
+
+function addNode<S extends SublistEntry>(node: Node<S>, acc: Acc<S>): void {
+  if (node.psubs !== null) for (const s of node.psubs) acc.psubs.push(s);
+  if (node.qsubs !== null && node.qsubs.size > 0) {
+    const qmap = (acc.qmap ??= new Map());
     for (const [q, set] of node.qsubs) {
       let arr = qmap.get(q);
       if (!arr) {
@@ -252,17 +261,17 @@ function addNode<S extends SublistEntry>(node: Node<S>, psubs: S[], qmap: Map<st
   }
 }
 
-function collect<S extends SublistEntry>(level: Level<S>, tokens: string[], i: number, psubs: S[], qmap: Map<string, S[]>): void {
+function collect<S extends SublistEntry>(level: Level<S>, tokens: string[], i: number, acc: Acc<S>): void {
   const last = i === tokens.length - 1;
-  if (level.fwc !== null) addNode(level.fwc, psubs, qmap);
+  if (level.fwc !== null) addNode(level.fwc, acc);
   if (level.pwc !== null) {
-    if (last) addNode(level.pwc, psubs, qmap);
-    else if (level.pwc.next !== null) collect(level.pwc.next, tokens, i + 1, psubs, qmap);
+    if (last) addNode(level.pwc, acc);
+    else if (level.pwc.next !== null) collect(level.pwc.next, tokens, i + 1, acc);
   }
   const n = level.nodes.get(tokens[i]!);
   if (n !== undefined) {
-    if (last) addNode(n, psubs, qmap);
-    else if (n.next !== null) collect(n.next, tokens, i + 1, psubs, qmap);
+    if (last) addNode(n, acc);
+    else if (n.next !== null) collect(n.next, tokens, i + 1, acc);
   }
 }
 
