@@ -35,6 +35,11 @@ const scratch24 = scratch.subarray(0, 24);
 const ONE_PASS = 512;
 const onePass = Buffer.alloc(24 + ONE_PASS);
 const onePassViews: Buffer[] = [];
+// Typed views write the numbers without Buffer's BigInt arithmetic; little-endian machines only
+// (the stored checksums are defined little-endian).
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const onePassF64 = new Float64Array(onePass.buffer, onePass.byteOffset, 3);
+const onePassI64 = new BigInt64Array(onePass.buffer, onePass.byteOffset, 3);
 for (let n = 0; n <= onePass.length; n++) onePassViews.push(onePass.subarray(0, n));
 
 export function msgCrc(seq: number, ts: bigint, ttl: number, subject: string, hdr: Buffer | null, data: Buffer): number {
@@ -42,9 +47,15 @@ export function msgCrc(seq: number, ts: bigint, ttl: number, subject: string, hd
   // subject.length * 3 bounds its UTF-8 size.
   if (subject.length * 3 + hlen + data.length <= ONE_PASS) {
     const b = onePass;
-    b.writeDoubleLE(seq, 0);
-    b.writeBigInt64LE(ts, 8);
-    b.writeDoubleLE(ttl, 16);
+    if (LE) {
+      onePassF64[0] = seq;
+      onePassI64[1] = ts;
+      onePassF64[2] = ttl;
+    } else {
+      b.writeDoubleLE(seq, 0);
+      b.writeBigInt64LE(ts, 8);
+      b.writeDoubleLE(ttl, 16);
+    }
     let o = 24 + b.write(subject, 24, "utf8");
     if (hlen > 0) o += hdr!.copy(b, o);
     o += data.copy(b, o);
