@@ -172,7 +172,7 @@ export function isValidName(name: string): boolean {
 }
 
 /** setConsumerConfigDefaults (plus the stream's consumer_limits), applied in place. */
-export function applyDefaults(c: ConsumerConfig, stream: StreamConfig): void {
+export function applyDefaults(c: ConsumerConfig, stream: StreamConfig, ephemeral = !c.durable_name): void {
   if (!c.deliver_subject && !c.max_waiting) c.max_waiting = MAX_WAITING_DEFAULT;
   const acks = c.ack_policy === "explicit" || c.ack_policy === "all";
   if (!c.ack_wait && acks) c.ack_wait = ACK_WAIT_DEFAULT;
@@ -185,7 +185,7 @@ export function applyDefaults(c: ConsumerConfig, stream: StreamConfig): void {
     c.max_ack_pending = n;
   }
   // Ephemerals always get an inactivity threshold; only the default is stamped into the config.
-  if (!c.durable_name && !(c.inactive_threshold && c.inactive_threshold > 0)) {
+  if (ephemeral && !(c.inactive_threshold && c.inactive_threshold > 0)) {
     const lim = stream.consumer_limits?.inactive_threshold ?? 0;
     c.inactive_threshold = lim > 0 ? lim : INACTIVE_THRESHOLD_DEFAULT;
   }

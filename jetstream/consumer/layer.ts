@@ -164,12 +164,14 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
   /** addConsumerWithAssignment: a new consumer, or an update of an existing one. */
   addConsumer(stream: Stream, cfg: ConsumerConfig, action: "" | "create" | "update"): { info: Record<string, unknown>; store: ConsumerStore | null } | ApiError {
     const scfg = stream.config;
-    applyDefaults(cfg, scfg);
-    const bad = checkConfig(cfg, scfg);
-    if (bad) return bad;
     const g = this.group(stream);
     const cname = cfg.durable_name || cfg.name || "";
     const existing = cname ? g.byName.get(cname) : undefined;
+    // Durability is the existing consumer's (nats-server's o.isDurable()): an update that names a
+    // durable by `name` alone must not give it an ephemeral's inactivity threshold.
+    applyDefaults(cfg, scfg, !cfg.durable_name && !(existing?.durable ?? false));
+    const bad = checkConfig(cfg, scfg);
+    if (bad) return bad;
     if (existing) {
       if (action === "create") {
         if (sameConfig(existing.cfg, cfg)) return { info: existing.info(), store: null };
@@ -204,6 +206,7 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
       if (cfg.durable_name.length > JS_MAX_NAME_LEN) return jsError("JSConsumerNameTooLongErrF", { max: JS_MAX_NAME_LEN });
       name = cfg.durable_name;
     } else if (cfg.name) {
+      if (cfg.name.length > JS_MAX_NAME_LEN) return jsError("JSConsumerNameTooLongErrF", { max: JS_MAX_NAME_LEN });
       name = cfg.name;
     } else {
       do name = randomToken(8);

@@ -208,6 +208,21 @@ describe("consumer config fields", () => {
     assert.equal(ackInfo((await w.take(inbox, 1))[0]!.reply!).sseq, 7);
   });
 
+  test("a durable updated by `name` alone stays durable; over-long names are refused", async () => {
+    const st = await stream();
+    const made = await w.request(`$JS.API.CONSUMER.CREATE.${st}.d`, { stream_name: st, config: { durable_name: "d", ack_policy: "explicit" } });
+    assert.equal(made.error, undefined, JSON.stringify(made));
+    const upd = await w.request(`$JS.API.CONSUMER.CREATE.${st}.d`, { stream_name: st, config: { name: "d", ack_policy: "explicit", description: "upd" } });
+    assert.equal(upd.error, undefined, JSON.stringify(upd));
+    assert.equal(upd.config.description, "upd");
+    assert.equal(upd.config.inactive_threshold, undefined, "no ephemeral inactivity threshold for a durable");
+    const info = await w.request(`$JS.API.CONSUMER.INFO.${st}.d`);
+    assert.equal(info.config.inactive_threshold, undefined);
+    const long = "n".repeat(256);
+    const bad = await w.request(`$JS.API.CONSUMER.CREATE.${st}.${long}`, { stream_name: st, config: { name: long, ack_policy: "explicit" } });
+    assert.equal(bad.error?.err_code, 10102, JSON.stringify(bad));
+  });
+
   test("metadata, description and num_replicas are kept and echoed", async () => {
     const st = await stream();
     const r = await create(st, "m", { durable_name: "m", ack_policy: "none", metadata: { team: "core", tier: "1" }, description: "a consumer", num_replicas: 1 });
