@@ -210,19 +210,20 @@ export class Stream {
     let rollup: "sub" | "all" | null = null;
     let msgId: string | undefined;
     if (h !== null) {
+      // An empty expectation header is no expectation (nats-server reads it as absent).
       const expStream = h.get("Nats-Expected-Stream");
-      if (expStream !== undefined && expStream !== c.name) return { error: jsError("JSStreamNotMatchErr") };
+      if (expStream && expStream !== c.name) return { error: jsError("JSStreamNotMatchErr") };
       const ttlHdr = h.get("Nats-TTL");
       if (ttlHdr !== undefined && !c.allow_msg_ttl) return { error: jsError("JSMessageTTLDisabledErr") };
       const expSubjSeq = h.get("Nats-Expected-Last-Subject-Sequence");
-      if (expSubjSeq !== undefined) {
+      if (expSubjSeq) {
         const want = Number(expSubjSeq);
         const on = h.get("Nats-Expected-Last-Subject-Sequence-Subject") || subject;
         const actual = this.lastSeqOn(on);
         if (!Number.isInteger(want) || want !== actual) return { error: jsError("JSStreamWrongLastSequenceErrF", { seq: actual }) };
       }
       const expSeq = h.get("Nats-Expected-Last-Sequence");
-      if (expSeq !== undefined) {
+      if (expSeq) {
         const last = store.lastSeq();
         if (Number(expSeq) !== last) return { error: jsError("JSStreamWrongLastSequenceErrF", { seq: last }) };
       }
@@ -232,7 +233,7 @@ export class Stream {
         if (dup !== undefined) return { seq: dup, duplicate: true };
       }
       const expId = h.get("Nats-Expected-Last-Msg-Id");
-      if (expId !== undefined && expId !== this.lastMsgId) return { error: jsError("JSStreamWrongLastMsgIDErrF", { id: this.lastMsgId }) };
+      if (expId && expId !== this.lastMsgId) return { error: jsError("JSStreamWrongLastMsgIDErrF", { id: this.lastMsgId }) };
       const r = h.get("Nats-Rollup");
       if (r !== undefined) {
         if (!c.allow_rollup_hdrs || c.deny_purge) return { error: jsError("JSStreamRollupFailedF", { err: "rollup not permitted" }) };

@@ -51,6 +51,10 @@ for (const storage of ["file", "memory"] as const) {
       assert.equal((await pub(nc, "exp.c", "5", { "Nats-Msg-Id": "m5" })).seq, 5);
       assert.equal((await pub(nc, "exp.c", "6", { "Nats-Expected-Last-Msg-Id": "m5" })).seq, 6);
       assert.equal((await api(nc, "$JS.API.STREAM.INFO.EXP")).state.messages, 6, "failed expectations store nothing");
+      // Empty expectation headers are no expectations (nats-server reads them as absent).
+      assert.equal((await pub(nc, "exp.d", "7", { "Nats-Msg-Id": "m7" })).seq, 7);
+      const empty = { "Nats-Expected-Stream": "", "Nats-Expected-Last-Sequence": "", "Nats-Expected-Last-Subject-Sequence": "", "Nats-Expected-Last-Msg-Id": "" };
+      assert.deepEqual(await pub(nc, "exp.d", "8", empty), { stream: "EXP", seq: 8 });
     });
 
     test("rollups", async () => {
