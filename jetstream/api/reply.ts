@@ -23,6 +23,9 @@ export type ResponseType =
   | "consumer_unpin_response"
   | "consumer_leader_stepdown_response"
   | "stream_leader_stepdown_response"
+  | "stream_remove_peer_response"
+  | "stream_snapshot_response"
+  | "stream_restore_response"
   | "system_response";
 
 /** The reply channel of one API request. */

@@ -5,6 +5,7 @@ import { jsError, type ApiError } from "./errors.js";
 import { errorJson, responseJson, type ApiReply, type ResponseType } from "./reply.js";
 import * as S from "./stream_api.js";
 import { directGet } from "./direct_get.js";
+import { unsupportedApi } from "./unsupported_api.js";
 
 /** Consumer API handlers, supplied by the consumer layer. */
 export interface ConsumerApi {
@@ -59,6 +60,7 @@ export class ApiRouter {
           }
         }
       }
+      if (unsupportedApi(js, tokens, body, api)) return;
       if (kind === "CONSUMER" && this.consumers?.handle(tokens, subject, reply, hdrLen, msg, api)) return;
       // Unknown API subjects get no answer from nats-server 2.9/2.10.
     } catch (e) {

@@ -222,5 +222,25 @@ for (const storage of ["file", "memory"] as const) {
       assert.equal(info.type, "io.nats.jetstream.api.v1.account_info_response");
       await assert.rejects(r, (e: Error) => !(e instanceof v3.errors.NoRespondersError) && !((e as Error & { cause?: unknown }).cause instanceof v3.errors.NoRespondersError));
     });
+
+    test("clustering, snapshot and restore requests get nats-server's errors, not silence", async () => {
+      await api(nc, "$JS.API.STREAM.CREATE.SNAP", { name: "SNAP", subjects: ["snap.>"], storage });
+      const cluster = { code: 503, err_code: 10010, description: "JetStream clustering support required" };
+      const cases: [string, unknown, string, unknown][] = [
+        ["$JS.API.STREAM.LEADER.STEPDOWN.SNAP", "", "stream_leader_stepdown_response", cluster],
+        ["$JS.API.CONSUMER.LEADER.STEPDOWN.SNAP.c", "", "consumer_leader_stepdown_response", cluster],
+        ["$JS.API.STREAM.PEER.REMOVE.SNAP", { peer: "x" }, "stream_remove_peer_response", cluster],
+        ["$JS.API.STREAM.SNAPSHOT.SNAP", "", "stream_snapshot_response", { code: 400, err_code: 10003, description: "bad request" }],
+        ["$JS.API.STREAM.SNAPSHOT.NOPE", { deliver_subject: "x" }, "stream_snapshot_response", { code: 404, err_code: 10059, description: "stream not found" }],
+        ["$JS.API.STREAM.SNAPSHOT.SNAP", { deliver_subject: "x" }, "stream_snapshot_response", { code: 500, err_code: 10064, description: "snapshot failed: stream snapshots are not supported by this server" }],
+        ["$JS.API.STREAM.RESTORE.SNAP", { config: { name: "SNAP" } }, "stream_restore_response", { code: 400, err_code: 10130, description: "stream name already in use, cannot restore" }],
+        ["$JS.API.STREAM.RESTORE.NEW", { config: { name: "NEW" } }, "stream_restore_response", { code: 500, err_code: 10062, description: "restore failed: stream restores are not supported by this server" }],
+      ];
+      for (const [subject, body, type, error] of cases) {
+        const r = await api(nc, subject, body);
+        assert.deepEqual({ type: r.type, error: r.error }, { type: `io.nats.jetstream.api.v1.${type}`, error }, subject);
+      }
+      assert.equal((await api(nc, "$JS.API.STREAM.INFO.SNAP")).config.name, "SNAP", "nothing changed");
+    });
   });
 }
