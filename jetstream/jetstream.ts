@@ -46,6 +46,7 @@ export class JetStream implements ServerExtension, StreamHost {
   readonly storeDir: string;
   consumers: ConsumerLayer | null = null;
   private apiSub: Subscription | null = null;
+  private domainSub: Subscription | null = null;
 
   constructor(private readonly opts: JetStreamOptions) {
     this.storeDir = opts.storeDir ?? defaultStoreDir();
@@ -82,10 +83,18 @@ export class JetStream implements ServerExtension, StreamHost {
     if (recovered > 0) log.info(`  Recovered ${recovered} stream(s)`);
     installConsumers(this);
     this.apiSub = server.subscribe("$JS.API.>", (subject, reply, hdrLen, msg) => this.router.handle(subject, reply, hdrLen, msg), { name: "jetstream-api" });
+    const domain = this.opts.domain;
+    if (domain) {
+      // nats-server maps $JS.<domain>.API.> onto $JS.API.> for the account: the same requests,
+      // pull requests on consumers' own subscriptions included.
+      const prefix = `$JS.${domain}.API`;
+      this.domainSub = server.subscribe(`${prefix}.>`, (subject, reply, hdrLen, msg) => server.route(null, `$JS.API${subject.slice(prefix.length)}`, reply, hdrLen, msg), { name: "jetstream-domain-api" });
+    }
   }
 
   async shutdown(): Promise<void> {
     if (this.apiSub) this.server.unsubscribe(this.apiSub);
+    if (this.domainSub) this.server.unsubscribe(this.domainSub);
     this.consumers?.shutdown();
     this.registry?.closeAll();
     await this.stores?.flush();
