@@ -7,7 +7,7 @@ import type { Stream } from "../stream/stream.js";
 import type { StoredMsg } from "../store/store.js";
 import { buildHeaders } from "../util/headers.js";
 import { parseRfc3339, rfc3339 } from "../util/time.js";
-import { lookup } from "./stream_api.js";
+import { lookup, lookupConflict } from "./stream_api.js";
 
 const MAX_MULTI_SUBJECTS = 1024;
 
@@ -86,6 +86,8 @@ export function directGet(js: JetStream, subject: string, body: Buffer, reply: s
     if (t === null) return status(js, reply, "408 Bad Request");
     req = { ...req, seq: stream.store.seqFromTime(t), next_by_subj: req.next_by_subj ?? ">" };
   }
+  const conflict = lookupConflict(req);
+  if (conflict !== null) return status(js, reply, conflict === "empty" ? "408 Empty Request" : "408 Bad Request");
   const m = lookup(stream, req);
   if (m !== null && "errCode" in m) return status(js, reply, "408 Bad Request");
   if (m === null) return status(js, reply, "404 Message Not Found");

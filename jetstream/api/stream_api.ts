@@ -176,12 +176,14 @@ export function streamPurge(js: JetStream, name: string, body: Buffer, reply: Ap
 
 export function streamMsgGet(js: JetStream, name: string, body: Buffer, reply: ApiReply): void {
   const t = "stream_msg_get_response";
-  const stream = js.registry.get(name);
-  if (!stream) return reply.error(t, jsError("JSStreamNotFoundErr"));
+  // nats-server's order: the request is checked before the stream is looked up.
   if (isEmptyRequest(body)) return reply.error(t, jsError("JSBadRequestErr"));
   const req = parseBody(msgGetRequest, body);
   if (isErr(req)) return reply.error(t, req);
   if ((req as Record<string, unknown>).batch !== undefined || (req as Record<string, unknown>).max_bytes !== undefined) return reply.error(t, jsError("JSBadRequestErr"));
+  if (lookupConflict(req)) return reply.error(t, jsError("JSBadRequestErr"));
+  const stream = js.registry.get(name);
+  if (!stream) return reply.error(t, jsError("JSStreamNotFoundErr"));
   const m = lookup(stream, req);
   if (isErr(m)) return reply.error(t, m);
   if (m === null) return reply.error(t, jsError("JSNoMessageFoundErr"));
@@ -192,9 +194,19 @@ export function streamMsgGet(js: JetStream, name: string, body: Buffer, reply: A
   reply.ok(t, { message });
 }
 
+type GetRequest = { seq?: number; last_by_subj?: string; next_by_subj?: string };
+
+/** A get request that names nothing, or both a sequence or a next subject and a last subject. */
+export function lookupConflict(req: GetRequest): "empty" | "conflict" | null {
+  if (!req.seq && !req.last_by_subj && !req.next_by_subj) return "empty";
+  if (req.last_by_subj && (req.seq || req.next_by_subj)) return "conflict";
+  return null;
+}
+
 /** The message a get request names: by sequence, last on a subject, or next on a subject from a sequence. */
-export function lookup(stream: import("../stream/stream.js").Stream, req: { seq?: number; last_by_subj?: string; next_by_subj?: string }) {
+export function lookup(stream: import("../stream/stream.js").Stream, req: GetRequest) {
   const store = stream.store;
+  if (lookupConflict(req)) return jsError("JSBadRequestErr");
   if (req.last_by_subj) {
     if (req.seq) return jsError("JSBadRequestErr");
     return store.loadLastMsg(req.last_by_subj);

@@ -112,6 +112,14 @@ describe("stream features", () => {
     assert.equal(bodyOnSubjectForm.headers?.code, 408);
     const empty = await nc.request("$JS.API.DIRECT.GET.KV_d", "", { timeout: 2000 });
     assert.equal(empty.headers?.code, 408);
+    // nats-server's texts: a request naming nothing, and one naming a last subject and more.
+    for (const [body, text] of [["{}", "Empty Request"], ['{"seq":0}', "Empty Request"], ['{"last_by_subj":"$KV.d.a","next_by_subj":"$KV.d.a"}', "Bad Request"], ['{"last_by_subj":"$KV.d.a","seq":1}', "Bad Request"]]) {
+      const r = await nc.request("$JS.API.DIRECT.GET.KV_d", body!, { timeout: 2000 });
+      assert.deepEqual([r.headers?.code, r.headers?.description], [408, text], body);
+      const g = await api(nc, "$JS.API.STREAM.MSG.GET.KV_d", body);
+      assert.equal(g.error?.err_code, 10003, body);
+    }
+    assert.equal((await api(nc, "$JS.API.STREAM.MSG.GET.NOSUCH", "{}")).error?.err_code, 10003, "the request is checked before the stream is looked up");
     await api(nc, "$JS.API.STREAM.CREATE.NODIRECT", { name: "NODIRECT", subjects: ["nd"] });
     const silent = nc.request("$JS.API.DIRECT.GET.NODIRECT", JSON.stringify({ seq: 1 }), { timeout: 300 });
     await assert.rejects(silent);
