@@ -14,15 +14,18 @@ export const JS_MAX_DESCRIPTION_LEN = 4 * 1024;
 export const JS_MAX_METADATA_LEN = 128 * 1024;
 const MIN_WINDOW = 100 * NS_PER_MS;
 
-const lower = <T extends string>(values: readonly [T, ...T[]]) =>
+/** One of `values`; nats-server reads retention and storage case-sensitively, discard ignoring case. */
+const oneOf = <T extends string>(values: readonly [T, ...T[]], ignoreCase = false) =>
   z.string().transform((s, ctx) => {
-    const v = s.toLowerCase() as T;
+    const v = (ignoreCase ? s.toLowerCase() : s) as T;
     if (!values.includes(v)) {
       ctx.addIssue({ code: "custom", message: `invalid value ${JSON.stringify(s)}` });
       return z.NEVER;
     }
     return v;
   });
+const lower = <T extends string>(values: readonly [T, ...T[]]) => oneOf(values, true);
+const exact = <T extends string>(values: readonly [T, ...T[]]) => oneOf(values);
 
 const int = z.number().int();
 
@@ -31,7 +34,7 @@ export const streamConfigRequestSchema = z.looseObject({
   name: z.string().optional(),
   description: z.string().optional(),
   subjects: z.array(z.string()).nullable().optional(),
-  retention: lower(["limits", "interest", "workqueue"]).optional(),
+  retention: exact(["limits", "interest", "workqueue"]).optional(),
   max_consumers: int.optional(),
   max_msgs: int.optional(),
   max_bytes: int.optional(),
@@ -39,7 +42,7 @@ export const streamConfigRequestSchema = z.looseObject({
   max_msgs_per_subject: int.optional(),
   max_msg_size: int.optional(),
   discard: lower(["old", "new"]).optional(),
-  storage: lower(["file", "memory"]).optional(),
+  storage: exact(["file", "memory"]).optional(),
   num_replicas: int.optional(),
   no_ack: z.boolean().optional(),
   template_owner: z.string().optional(),

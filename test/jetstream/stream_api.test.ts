@@ -73,6 +73,12 @@ for (const storage of ["file", "memory"] as const) {
       assert.deepEqual(mismatch.error, { code: 400, err_code: 10056, description: "stream name in subject does not match request" });
       const badEnum = await api(nc, "$JS.API.STREAM.CREATE.A", { name: "A", subjects: ["a"], storage: "disk" });
       assert.deepEqual(badEnum.error, { code: 400, err_code: 10025, description: "invalid JSON" });
+      // Retention and storage are case-sensitive in nats-server; discard is not.
+      for (const bad of [{ storage: "File" }, { retention: "Limits" }, { retention: "WorkQueue" }]) {
+        assert.equal(errCode(await api(nc, "$JS.API.STREAM.CREATE.A", { name: "A", subjects: ["a"], ...bad })), 10025, JSON.stringify(bad));
+      }
+      const discardCase = await api(nc, "$JS.API.STREAM.CREATE.DC", { name: "DC", subjects: ["dc"], storage, discard: "New" });
+      assert.equal(discardCase.config?.discard, "new", JSON.stringify(discardCase));
       const notJson = await api(nc, "$JS.API.STREAM.CREATE.A", "{nope");
       assert.equal(errCode(notJson), 10025);
       const sealed = await api(nc, "$JS.API.STREAM.CREATE.SEALED", { name: "SEALED", sealed: true });
