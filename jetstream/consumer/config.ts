@@ -3,6 +3,7 @@
 // (checkConsumerCfg and the checks of addConsumer), the rules for updating an existing consumer
 // (checkNewConsumerConfig), and the JSON clients get back, in Go's field order with omitempty.
 
+import { formatGoDuration } from "./pull_request.js";
 import { z } from "zod";
 import { ApiError, jsError } from "../api/errors.js";
 import { isSubsetMatch, isValidSubject, subjectHasWildcard, subjectsCollide } from "../../server/subjects/subject.js";
@@ -242,6 +243,14 @@ export function checkConfig(c: ConsumerConfig, stream: StreamConfig): ApiError |
     let size = 0;
     for (const [k, v] of Object.entries(c.metadata)) size += k.length + v.length;
     if (size > JS_MAX_METADATA_LEN) return jsError("JSConsumerMetadataLengthErrF", { limit: "128KB" });
+  }
+  // The stream's consumer_limits bound what a consumer may ask for (nats-server 2.10+).
+  const lim = stream.consumer_limits;
+  if (lim?.max_ack_pending && lim.max_ack_pending > 0 && (c.max_ack_pending ?? 0) > lim.max_ack_pending) {
+    return jsError("JSConsumerMaxPendingAckExcessErrF", { limit: String(lim.max_ack_pending) });
+  }
+  if (lim?.inactive_threshold && lim.inactive_threshold > 0 && (c.inactive_threshold ?? 0) > lim.inactive_threshold) {
+    return jsError("JSConsumerInactiveThresholdExcess", { limit: formatGoDuration(lim.inactive_threshold) });
   }
   return null;
 }

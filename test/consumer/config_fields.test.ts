@@ -223,6 +223,17 @@ describe("consumer config fields", () => {
     assert.equal(bad.error?.err_code, 10102, JSON.stringify(bad));
   });
 
+  test("a stream's consumer_limits bound max_ack_pending and inactive_threshold", async () => {
+    const st = await stream({ consumer_limits: { max_ack_pending: 10, inactive_threshold: 2000 * MS } });
+    const mk = (name: string, extra: Record<string, unknown>) => w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { name, ack_policy: "explicit", ...extra } });
+    assert.deepEqual((await mk("a", { max_ack_pending: 50 })).error, { code: 400, err_code: 10121, description: "consumer max ack pending exceeds system limit of 10" });
+    assert.deepEqual((await mk("b", { inactive_threshold: 60_000 * MS })).error, { code: 400, err_code: 10153, description: "consumer inactive threshold exceeds system limit of 2s" });
+    const ok = await mk("c", { max_ack_pending: 10, inactive_threshold: 1000 * MS });
+    assert.equal(ok.error, undefined, JSON.stringify(ok));
+    const dflt = await mk("d", {});
+    assert.deepEqual([dflt.config.max_ack_pending, dflt.config.inactive_threshold], [10, 2000 * MS], "the limits are the defaults");
+  });
+
   test("metadata, description and num_replicas are kept and echoed", async () => {
     const st = await stream();
     const r = await create(st, "m", { durable_name: "m", ack_policy: "none", metadata: { team: "core", tier: "1" }, description: "a consumer", num_replicas: 1 });
