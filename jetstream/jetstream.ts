@@ -113,8 +113,7 @@ export class JetStream implements ServerExtension, StreamHost {
 
   /** A message already laid out as header block + payload (hdrLen bytes of headers). */
   publishMsg(subject: string, hdrLen: number, msg: Buffer): void {
-    this.server.stats.inMsgs++;
-    this.server.stats.inBytes += msg.length;
+    // Not counted in stats.in*, as Server.publish: nats-server counts only what clients send.
     this.server.route(null, subject, null, hdrLen, msg);
   }
 
