@@ -14,7 +14,12 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 export const FORMAT_VERSION = 1;
 /** SQLite application_id marking our files ("tsnj"). */
 export const APPLICATION_ID = 0x74736e6a;
-export const PAGE_SIZE = 4096;
+/**
+ * Page size of new stream databases (existing ones keep theirs: it is read from the header).
+ * 8 KiB: commits of 1 KB messages write a quarter fewer WAL frames than with 4 KiB pages, at no
+ * cost for small messages (measured with bench/jetstream).
+ */
+export const PAGE_SIZE = 8192;
 
 // msgs.seq is the rowid: appends go to the right edge of the table b-tree. Bodies are BLOBs in
 // the same row; subjects are interned (sid) so the (sid, seq) index stays small. Every table

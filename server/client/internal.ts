@@ -17,7 +17,9 @@ export class InternalSubscriber implements Subscriber {
     sub.nm++;
     // Handlers may keep the message past the call, and buf may be a transport's read buffer
     // that is reused once the parser returns: they get their own copy.
-    this.handler(subject, reply, hdrLen, Buffer.from(buf.subarray(start, end)), publisher, sub);
+    const copy = Buffer.allocUnsafe(end - start);
+    buf.copy(copy, 0, start, end);
+    this.handler(subject, reply, hdrLen, copy, publisher, sub);
     return true;
   }
 }

@@ -12,6 +12,7 @@ import * as v3 from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { spawnServer, type ChildServer } from "../helpers/server.js";
+import { PAGE_SIZE } from "../../jetstream/store/sqlite_schema.js";
 import { api, pub, type Json } from "./helpers.js";
 
 function conf(dir: string): string {
@@ -146,9 +147,9 @@ test("a corrupt or torn stream database is reported at start with its name, left
     const torn = join(accDir, "TORN.db");
     // Scribble over pages in the middle of BAD; cut TORN in half.
     const b = readFileSync(bad);
-    b.fill(0x5a, 8 * 4096 + 100, 12 * 4096);
+    b.fill(0x5a, 4 * PAGE_SIZE + 100, 6 * PAGE_SIZE);
     writeFileSync(bad, b);
-    truncateSync(torn, Math.floor(statSync(torn).size / 2 / 4096) * 4096);
+    truncateSync(torn, Math.floor(statSync(torn).size / 2 / PAGE_SIZE) * PAGE_SIZE);
     const badHash = sha(bad);
     const tornHash = sha(torn);
 

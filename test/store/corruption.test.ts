@@ -8,6 +8,7 @@ import { closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, 
 import Database from "better-sqlite3";
 import { StoreCorruptError } from "../../jetstream/store/errors.js";
 import { StoreManager } from "../../jetstream/store/manager.js";
+import { PAGE_SIZE } from "../../jetstream/store/sqlite_schema.js";
 import type { StreamStore, VerifyLevel } from "../../jetstream/store/store.js";
 import { payloadFor, rng, tempDir, testSeed } from "./harness.js";
 
@@ -75,7 +76,7 @@ test("a truncated file is reported at open, with stream and path, and left in pl
   try {
     const path = build(dir.path);
     const size = statSync(path).size;
-    for (const cut of [Math.floor(size / 2 / 4096) * 4096, Math.floor(size / 3), 4096]) {
+    for (const cut of [Math.floor(size / 2 / PAGE_SIZE) * PAGE_SIZE, Math.floor(size / 3), PAGE_SIZE]) {
       const copy = `${path}.orig`;
       copyFileSync(path, copy);
       truncateSync(path, cut);
@@ -119,7 +120,7 @@ test("a damaged b-tree page is reported at open", () => {
     const db = new Database(path, { readonly: true });
     const root = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'msgs'").pluck().get() as number;
     db.close();
-    patch(path, (root - 1) * 4096, Buffer.from([0x42]));
+    patch(path, (root - 1) * PAGE_SIZE, Buffer.from([0x42]));
     for (const verify of ["light", "quick", "full"] as const) assertCorrupt(openOutcome(dir.path, verify).err, path);
   } finally {
     dir.remove();
