@@ -61,10 +61,18 @@ export function msgCrc(seq: number, ts: bigint, ttl: number, subject: string, hd
     o += data.copy(b, o);
     return crc32(onePassViews[o]!);
   }
-  scratch.writeDoubleLE(seq, 0);
-  scratch.writeBigInt64LE(ts, 8);
-  scratch.writeDoubleLE(ttl, 16);
-  let c = crc32(scratch24);
+  let c: number;
+  if (LE) {
+    onePassF64[0] = seq;
+    onePassI64[1] = ts;
+    onePassF64[2] = ttl;
+    c = crc32(onePassViews[24]!);
+  } else {
+    scratch.writeDoubleLE(seq, 0);
+    scratch.writeBigInt64LE(ts, 8);
+    scratch.writeDoubleLE(ttl, 16);
+    c = crc32(scratch24);
+  }
   c = add(c, subject);
   if (hdr !== null) c = add(c, hdr);
   return add(c, data);
