@@ -1263,10 +1263,17 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (buf === null || buf.length !== total) return null;
     const out: StoredMsg[] = new Array(n);
     let off = 0;
+    // Neighbours mostly share their second.
+    let sec = NaN;
+    let secNs = 0n;
     for (let i = 0; i < n; i++) {
       const o = i * META_COLS;
       const seq = v[o]!;
-      const ts = BigInt(v[o + 1]!) * NS_PER_S + BigInt(v[o + 2]!);
+      if (v[o + 1] !== sec) {
+        sec = v[o + 1]!;
+        secNs = BigInt(sec) * NS_PER_S;
+      }
+      const ts = secNs + BigInt(v[o + 2]!);
       const ttl = v[o + 4]!;
       const e = this.index.bySidGet(v[o + 3]!);
       if (e === undefined) return null;
@@ -1292,7 +1299,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (this.batchReads === null) {
       // META_COLS numbers per row; ts in two parts, as a double cannot hold it whole. A row
       // with a NULL where we never write one drops out of group_concat, which the count shows.
-      const meta = "count(*), group_concat(seq || ',' || (ts / 1000000000) || ',' || (ts % 1000000000) || ',' || sid || ',' || ttl || ',' || crc || ',' || coalesce(length(hdr), -1) || ',' || length(data), ',')";
+      const meta = "count(*), group_concat(format('%d,%d,%d,%d,%d,%d,%d,%d', seq, ts / 1000000000, ts % 1000000000, sid, ttl, crc, coalesce(length(hdr), -1), length(data)), ',')";
       // A TEXT concatenation of blobs keeps their bytes (the database is UTF-8, nothing is
       // transcoded); the cast makes the result a blob again. The aggregates take the rows in the
       // subquery's order (an ORDER BY inside them would sort again); cutBatch checks the order
