@@ -117,6 +117,8 @@ const EMPTY_BLOB = Buffer.alloc(0);
 /** Numbers per row in loadNextMsgs' text: seq, ts seconds, ts nanoseconds, sid, ttl, crc, header length (-1: none), payload length. */
 const META_COLS = 8;
 const NS_PER_S = 1_000_000_000n;
+/** Above this average message size (bytes) loadNextMsgs reads one by one. */
+const CONCAT_AVG_MAX = 2048;
 
 /** Fills out with the comma-separated integers of s; false unless s is exactly out.length of them. */
 function parseNumberList(s: string, out: Float64Array): boolean {
@@ -1222,7 +1224,8 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (start < this.first) start = this.first;
     if (start > this.last || this.msgs === 0 || max <= 0) return [];
     const all = isAllFilter(filter);
-    if (max === 1 || (!all && hasWildcard(filter))) return loadNextMsgsOneByOne(this, filter, start, max, maxBytes);
+    // Large messages: copying them into one blob costs more than a Buffer each.
+    if (max === 1 || (!all && hasWildcard(filter)) || this.bytes > this.msgs * CONCAT_AVG_MAX) return loadNextMsgsOneByOne(this, filter, start, max, maxBytes);
     let sid = 0;
     if (!all) {
       const e = this.index.get(filter);
@@ -1299,7 +1302,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (this.batchReads === null) {
       // META_COLS numbers per row; ts in two parts, as a double cannot hold it whole. A row
       // with a NULL where we never write one drops out of group_concat, which the count shows.
-      const meta = "count(*), group_concat(format('%d,%d,%d,%d,%d,%d,%d,%d', seq, ts / 1000000000, ts % 1000000000, sid, ttl, crc, coalesce(length(hdr), -1), length(data)), ',')";
+      const meta = "count(*), group_concat(format('%d,%d,%d,%d,%d,%d,%d,%d', seq, ts / 1000000000, ts % 1000000000, sid, ttl, crc, hl, dl), ',')";
+      // The lengths are taken inside, where SQLite reads them from the row header without the blobs.
+      const rows = "seq, ts, sid, ttl, crc, coalesce(length(hdr), -1) AS hl, length(data) AS dl";
       // A TEXT concatenation of blobs keeps their bytes (the database is UTF-8, nothing is
       // transcoded); the cast makes the result a blob again. The aggregates take the rows in the
       // subquery's order (an ORDER BY inside them would sort again); cutBatch checks the order
@@ -1307,8 +1312,8 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       const bodies = "CAST(group_concat(CAST(coalesce(hdr, X'') AS BLOB) || data, X'') AS BLOB)";
       const p = (sql: string): Stmt => this.db.prepare(sql);
       this.batchReads = {
-        meta: p(`SELECT ${meta} FROM (SELECT * FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ?)`).raw(),
-        metaSid: p(`SELECT ${meta} FROM (SELECT * FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT ?)`).raw(),
+        meta: p(`SELECT ${meta} FROM (SELECT ${rows} FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ?)`).raw(),
+        metaSid: p(`SELECT ${meta} FROM (SELECT ${rows} FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT ?)`).raw(),
         bodies: p(`SELECT ${bodies} FROM (SELECT hdr, data FROM msgs WHERE seq >= ? AND seq <= ? ORDER BY seq)`).pluck(),
         bodiesSid: p(`SELECT ${bodies} FROM (SELECT hdr, data FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ? ORDER BY seq)`).pluck(),
       };
