@@ -14,30 +14,71 @@ export interface AckSubject {
 }
 
 const scratch: AckSubject = { key: "", dc: 0, sseq: 0, dseq: 0 };
+/** The key of the last ack parsed: acks come in runs for one consumer, so most start with it. */
+let lastKey = "";
 
 /** Parses a v1 ack subject; null if it is not one (nats-server then ignores the sequences). */
 export function parseAckSubject(subject: string): AckSubject | null {
   if (!subject.startsWith(ACK_PREFIX)) return null;
+  // "<last key>.<five numbers>" is exactly what the walk below would accept with that key, without
+  // cutting the key out again.
+  const k = lastKey;
+  const at = ACK_PREFIX.length + k.length;
+  if (k.length > 0 && subject.charCodeAt(at) === 46 && subject.startsWith(k, ACK_PREFIX.length) && parseNumbers(subject, at + 1)) {
+    scratch.key = k;
+    return scratch;
+  }
   // Walk back over the five numeric tokens.
   let end = subject.length;
-  const nums = [0, 0, 0, 0, 0];
+  let dc = 0;
+  let sseq = 0;
+  let dseq = 0;
   for (let t = 4; t >= 0; t--) {
     const dot = subject.lastIndexOf(".", end - 1);
     if (dot < ACK_PREFIX.length) return null;
     const n = parseNum(subject, dot + 1, end);
     if (n < 0) return null;
-    nums[t] = n;
+    if (t === 0) dc = n;
+    else if (t === 1) sseq = n;
+    else if (t === 2) dseq = n;
     end = dot;
   }
   // What is left is "<stream>.<consumer>": exactly one dot, both non-empty.
   const key = subject.substring(ACK_PREFIX.length, end);
   const d = key.indexOf(".");
   if (d <= 0 || d === key.length - 1 || key.indexOf(".", d + 1) >= 0) return null;
+  lastKey = key;
   scratch.key = key;
-  scratch.dc = nums[0]!;
-  scratch.sseq = nums[1]!;
-  scratch.dseq = nums[2]!;
+  scratch.dc = dc;
+  scratch.sseq = sseq;
+  scratch.dseq = dseq;
   return scratch;
+}
+
+/** Five non-empty dot-separated numbers from `from` to the end; fills scratch's sequences. */
+function parseNumbers(s: string, from: number): boolean {
+  const len = s.length;
+  let i = from;
+  for (let t = 0; t < 5; t++) {
+    let n = 0;
+    const start = i;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (i === start) return false;
+    if (t < 4) {
+      if (i >= len || s.charCodeAt(i) !== 46) return false;
+      i++;
+    } else if (i !== len) {
+      return false;
+    }
+    if (t === 0) scratch.dc = n;
+    else if (t === 1) scratch.sseq = n;
+    else if (t === 2) scratch.dseq = n;
+  }
+  return true;
 }
 
 function parseNum(s: string, from: number, to: number): number {

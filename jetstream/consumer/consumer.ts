@@ -290,7 +290,6 @@ export class Consumer {
 
   private deliverPass(): void {
     const push = this.push;
-    const server = this.host.server;
     const core = this.core;
     if (push) {
       if (!this.active || (this.maxpb > 0 && this.pbytes > this.maxpb)) return;
@@ -303,6 +302,20 @@ export class Consumer {
     const now = clockMs();
     const headersOnly = !!this.cfg.headers_only;
     const noAckRetention = this.retention && this.cfg.ack_policy === "none";
+    // Paced deliveries (replay original, rate limit) take one message at a time: no read-ahead.
+    const paced = this.replayUntil > 0 || this.rate > 0;
+    core.beginPass(paced ? 1 : push ? PASS_MSGS : this.waiting!.wanted(PASS_MSGS));
+    try {
+      this.deliverMsgs(now, push, headersOnly, noAckRetention);
+    } finally {
+      core.endPass();
+    }
+    if (!push) this.processWaiting(now, core.stall !== Stall.MaxAckPending);
+  }
+
+  private deliverMsgs(now: number, push: boolean, headersOnly: boolean, noAckRetention: boolean): void {
+    const server = this.host.server;
+    const core = this.core;
     let msgs = 0;
     let bytes = 0;
     for (;;) {
@@ -358,7 +371,6 @@ export class Consumer {
       if (!push) this.waiting!.last = now;
       if (this.cfg.ack_policy !== "none") this.ackTimer.armBy(now + this.minAckWait() + 1, now);
     }
-    if (!push) this.processWaiting(now, core.stall !== Stall.MaxAckPending);
   }
 
   private minAckWait(): number {

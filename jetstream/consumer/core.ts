@@ -18,7 +18,7 @@ import { subjectMatches } from "../store/subject_match.js";
 import type { AckPolicy, DeliverPolicy } from "./config.js";
 import type { ConsumerLog } from "./log.js";
 
-export type MsgSource = Pick<StreamStore, "loadMsg" | "loadNextMsg" | "loadNextMsgMulti" | "numPending" | "subjectsState" | "filteredState" | "seqFromTime" | "state">;
+export type MsgSource = Pick<StreamStore, "loadMsg" | "loadNextMsg" | "loadNextMsgs" | "loadNextMsgMulti" | "numPending" | "subjectsState" | "filteredState" | "seqFromTime" | "state">;
 
 export interface CoreParams {
   ackPolicy: AckPolicy;
@@ -63,6 +63,11 @@ export const enum Stall {
   /** max_ack_pending reached: deliveries resume as acks arrive. */
   MaxAckPending = 2,
 }
+
+/** Read-ahead bounds: messages and bytes per batch read from the store. */
+const READ_AHEAD_MSGS = 256;
+const READ_AHEAD_BYTES = 1024 * 1024;
+const NO_MSGS: StoredMsg[] = [];
 
 const enum Took {
   Nothing,
@@ -115,6 +120,18 @@ export class ConsumerCore {
   private tookPrevSseq = 0;
   private tookCounted = false;
 
+  /**
+   * New messages read ahead within one delivery pass (beginPass/endPass): every message matching
+   * the filter in [raFrom, raTo], in order. Any news of the stream drops it, so what it holds is
+   * always what the store would answer now.
+   */
+  private ra: StoredMsg[] = NO_MSGS;
+  private raIdx = 0;
+  private raFrom = 0;
+  private raTo = -1;
+  /** How many new messages the current pass may take (1 = no read-ahead). */
+  private raWant = 1;
+
   private p: CoreParams;
   private filter: string;
   private multi: boolean;
@@ -140,6 +157,7 @@ export class ConsumerCore {
     this.filter = params.filters.length === 1 ? params.filters[0]! : ">";
     this.multi = params.filters.length > 1;
     if (filtersChanged) this.npcValid = false;
+    this.dropReadAhead();
   }
 
   matches(subject: string): boolean {
@@ -158,6 +176,7 @@ export class ConsumerCore {
 
   /** selectStartingSeqNo: where a new consumer starts, from its deliver policy. */
   selectStart(pos: StartPosition): void {
+    this.dropReadAhead();
     const st = this.source.state();
     let sseq: number;
     if (pos.optStartSeq > 0) {
@@ -209,6 +228,7 @@ export class ConsumerCore {
 
   /** applyState: continue from a saved state (restart, or taking over a replicated consumer). */
   restore(s: ConsumerState): void {
+    this.dropReadAhead();
     if (this.sseq <= s.delivered.streamSeq) this.sseq = s.delivered.streamSeq + 1;
     this.dseq = s.delivered.consumerSeq + 1;
     this.adflr = s.ackFloor.consumerSeq;
@@ -304,7 +324,7 @@ export class ConsumerCore {
       }
       this.lss = null;
     }
-    const m = this.multi ? this.source.loadNextMsgMulti(p.filters, this.sseq) : this.source.loadNextMsg(this.filter, this.sseq);
+    const m = this.multi ? this.source.loadNextMsgMulti(p.filters, this.sseq) : this.readNext();
     if (m === null) {
       this.stall = Stall.Eof;
       return null;
@@ -316,6 +336,57 @@ export class ConsumerCore {
     if (this.npcValid) this.npc--;
     this.dc = 1;
     return m;
+  }
+
+  /**
+   * A delivery pass starts that may take up to `want` new messages: next() reads them from the
+   * store in batches. endPass() lets go of what was read and not taken.
+   */
+  beginPass(want: number): void {
+    this.raWant = want;
+  }
+
+  endPass(): void {
+    this.raWant = 1;
+    this.dropReadAhead();
+  }
+
+  private dropReadAhead(): void {
+    this.ra = NO_MSGS;
+    this.raIdx = 0;
+    this.raFrom = 0;
+    this.raTo = -1;
+  }
+
+  /** The first new message at or after sseq, from the read-ahead when it covers sseq. */
+  private readNext(): StoredMsg | null {
+    const s = this.sseq;
+    if (s >= this.raFrom && s <= this.raTo) {
+      // undo() may have moved sseq back; either way the answer is the first entry at or after it.
+      const ra = this.ra;
+      let i = this.raIdx;
+      while (i > 0 && ra[i - 1]!.seq >= s) i--;
+      while (ra[i]!.seq < s) i++;
+      this.raIdx = i + 1;
+      return ra[i]!;
+    }
+    let want = this.raWant;
+    const p = this.p;
+    if (p.maxAckPending > 0) want = Math.min(want, p.maxAckPending - this.pending.size);
+    if (want <= 1) {
+      this.dropReadAhead();
+      return this.source.loadNextMsg(this.filter, s);
+    }
+    const batch = this.source.loadNextMsgs(this.filter, s, Math.min(want, READ_AHEAD_MSGS), READ_AHEAD_BYTES);
+    if (batch.length === 0) {
+      this.dropReadAhead();
+      return null;
+    }
+    this.ra = batch;
+    this.raFrom = s;
+    this.raTo = batch[batch.length - 1]!.seq;
+    this.raIdx = 1;
+    return batch[0]!;
   }
 
   /** Puts back what next() took (no pull request could take it, or delivery must wait). */
@@ -585,6 +656,7 @@ export class ConsumerCore {
 
   /** A message was stored. Returns true when this consumer would deliver it. */
   onStreamMessage(seq: number, subject: string): boolean {
+    this.dropReadAhead();
     if (!this.matches(subject) || seq < this.sseq) return false;
     if (this.npcValid) this.npc++;
     return true;
@@ -592,6 +664,7 @@ export class ConsumerCore {
 
   /** A message was removed; subject is null when the stream did not say which. */
   onStreamRemoved(seq: number, subject: string | null): void {
+    this.dropReadAhead();
     this.dropPending(seq);
     this.removeFromRdq(seq);
     if (!this.npcValid) return;
@@ -610,6 +683,7 @@ export class ConsumerCore {
 
   /** The stream was purged (entirely or in part): forget what is gone. */
   onStreamPurged(): void {
+    this.dropReadAhead();
     const fseq = this.source.state().firstSeq;
     if (this.sseq < fseq) this.sseq = fseq;
     for (const seq of [...this.pending.keys()]) {
@@ -637,6 +711,7 @@ export class ConsumerCore {
 
   /** Something the consumer was not told about changed the stream: recount on next use. */
   invalidatePending(): void {
+    this.dropReadAhead();
     this.npcValid = false;
   }
 

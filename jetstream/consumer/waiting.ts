@@ -148,6 +148,13 @@ export class WaitQueue {
     return { batchPending, nextAt };
   }
 
+  /** Messages the waiting requests still want in all, counted up to cap. */
+  wanted(cap: number): number {
+    let n = 0;
+    for (let i = this.head; i < this.reqs.length && n < cap; i++) n += this.reqs[i]!.n;
+    return Math.min(n, cap);
+  }
+
   /** Takes every request out (consumer deleted, server shutting down). */
   drain(): WaitingRequest[] {
     const out = this.reqs.slice(this.head);

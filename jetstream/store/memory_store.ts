@@ -20,6 +20,7 @@ import { memStoreMsgSize, subjectBytes } from "./msg_size.js";
 import { BLOCK_SIZE, blockOf, SeqBlocks } from "./seq_blocks.js";
 import { SeqList } from "./seq_list.js";
 import {
+  loadNextMsgsOneByOne,
   NO_LIMITS,
   isMarkerHeader,
   StoreFlags,
@@ -453,6 +454,11 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     this.check();
     const seq = this.nextMatchSeq(filter, start);
     return seq === 0 ? null : this.toStored(seq, this.msgs.get(seq)!);
+  }
+
+  loadNextMsgs(filter: string, start: number, max: number, maxBytes: number): StoredMsg[] {
+    this.check();
+    return loadNextMsgsOneByOne(this, filter, start, max, maxBytes);
   }
 
   loadNextWithHeaders(start: number): StoredMsg | null {

@@ -164,6 +164,12 @@ export interface StreamStore {
   loadMsg(seq: number): StoredMsg | null;
   /** First message at or after start whose subject matches filter ("" or ">" = any). */
   loadNextMsg(filter: string, start: number): StoredMsg | null;
+  /**
+   * What repeated loadNextMsg calls would return, each starting after the one before: up to max
+   * messages at or after start matching filter, in order, stopping once they hold maxBytes (the
+   * message that crosses it included). Deliveries read ahead with it.
+   */
+  loadNextMsgs(filter: string, start: number, max: number, maxBytes: number): StoredMsg[];
   /** First message at or after start that has headers (start-up rebuilds of the de-duplication window). */
   loadNextWithHeaders(start: number): StoredMsg | null;
   /** First message at or after start matching any of the filters. */
@@ -313,4 +319,18 @@ export interface RecoveredStream {
   config: string | null;
   /** Saved consumer names; open them with store.consumer(name). */
   consumers: string[];
+}
+
+/** loadNextMsgs as a loop of loadNextMsg, for the lookups without a cheaper batch form. */
+export function loadNextMsgsOneByOne(store: Pick<StreamStore, "loadNextMsg">, filter: string, start: number, max: number, maxBytes: number): StoredMsg[] {
+  const out: StoredMsg[] = [];
+  let bytes = 0;
+  while (out.length < max && bytes < maxBytes) {
+    const m = store.loadNextMsg(filter, start);
+    if (m === null) break;
+    out.push(m);
+    bytes += m.data.length + (m.hdr === null ? 0 : m.hdr.length);
+    start = m.seq + 1;
+  }
+  return out;
 }

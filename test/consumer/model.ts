@@ -1,7 +1,8 @@
 // The model and harness of the consumer state machine's (ConsumerCore) model-based tests
 // (model.test.ts), on a simulated clock: random sequences of publishes, deliveries (some taken back, as when no pull request can take them),
 // acks, naks with and without delays, terms, +WPI, stale acks, message removals, clock advances
-// and restarts are applied both to the core and to a naive model, and after every step:
+// and restarts are applied both to the core and to a naive model (deliveries inside or outside
+// delivery passes, whose read-ahead must never show what the stream no longer holds), and after every step:
 //  - the core agrees with the model (pending set and timestamps, delivery counts, ack floors,
 //    what is delivered next and with which delivery count, max_deliver advisories, num_pending);
 //  - the replicated state (the core's log commands applied to a fresh ConsumerStateCore, as the
@@ -28,7 +29,9 @@ export type Op =
   | { k: "tick"; ms: number }
   | { k: "remove"; i: number }
   | { k: "restart" }
-  | { k: "flush" };
+  | { k: "flush" }
+  | { k: "begin"; want: number }
+  | { k: "end" };
 
 const SUBJECTS = ["s.a", "s.b", "s.c.d"];
 
@@ -44,6 +47,8 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.nat(200).map((i) => ({ k: "remove" as const, i })) },
   { weight: 1, arbitrary: fc.constant({ k: "restart" as const }) },
   { weight: 2, arbitrary: fc.constant({ k: "flush" as const }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 8 }).map((want) => ({ k: "begin" as const, want })) },
+  { weight: 1, arbitrary: fc.constant({ k: "end" as const }) },
 );
 
 export const paramsArb: fc.Arbitrary<CoreParams> = fc
@@ -407,6 +412,12 @@ export function run(p: CoreParams, ops: Op[], check: boolean): string[] {
         core.settle();
         slog.flush();
         if (check) assert.deepEqual(cstore.state(), core.snapshot(), `${what}: the store written behind differs from the core`);
+        break;
+      case "begin":
+        core.beginPass(op.want);
+        break;
+      case "end":
+        core.endPass();
         break;
       case "restart": {
         core.settle();

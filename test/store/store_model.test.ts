@@ -291,6 +291,21 @@ class ReadCmd implements Cmd {
     for (const start of starts) {
       assertSameMsg(s.loadNextMsg(this.filter, start), mm.loadNext([this.filter], start), `loadNextMsg(${this.filter}, ${start})`);
       assertSameMsg(s.loadNextWithHeaders(start), mm.loadNextWithHeaders(start), `loadNextWithHeaders(${start})`);
+      // A batch is what a loop of loadNextMsg gives; the byte bounds cut it before, on and after a message.
+      for (const [max, maxBytes] of [[1, 1 << 20], [3, 1 << 20], [64, 1 << 20], [64, 1], [64, 40 + Math.floor(this.f1 * 200)]] as const) {
+        const got = s.loadNextMsgs(this.filter, start, max, maxBytes);
+        let from = start;
+        let bytes = 0;
+        let i = 0;
+        for (; i < max && bytes < maxBytes; i++) {
+          const want = mm.loadNext([this.filter], from);
+          if (want === null) break;
+          assertSameMsg(got[i] ?? null, want, `loadNextMsgs(${this.filter}, ${start}, ${max}, ${maxBytes})[${i}]`);
+          bytes += want.data.length + (want.hdr === null ? 0 : want.hdr.length);
+          from = want.seq + 1;
+        }
+        assert.equal(got.length, i, `loadNextMsgs(${this.filter}, ${start}, ${max}, ${maxBytes}): count`);
+      }
       assertSameMsg(
         s.loadNextMsgMulti([this.filter, this.filter2], start),
         mm.loadNext([this.filter, this.filter2], start),
