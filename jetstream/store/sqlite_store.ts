@@ -1326,8 +1326,9 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   private batchReads: Record<"meta" | "metaSid" | "bodies" | "bodiesSid", Stmt> | null = null;
 
-  /** Read-only statements for loadNextMsgs, prepared on first use. */
+  /** Read-only statements for loadNextMsgs, prepared on first use; like q, after inserting the rows held. */
   private batchStmts(): Record<"meta" | "metaSid" | "bodies" | "bodiesSid", Stmt> {
+    if (this.rows.length > 0) this.insertRows();
     if (this.batchReads === null) {
       // META_COLS numbers per row; ts in two parts, as a double cannot hold it whole. A row
       // with a NULL where we never write one drops out of group_concat, which the count shows.

@@ -110,6 +110,7 @@ class BurstCmd implements Cmd {
   ) {}
   check = () => true;
   run(m: Model, r: Real): void {
+    const firstSeq = m.m.last + 1;
     for (let i = 0; i < this.n; i++) {
       m.now += 1000n;
       const seq = m.m.last + 1;
@@ -125,6 +126,26 @@ class BurstCmd implements Cmd {
       }
       assert.equal(got, expected, "discard new outcome");
     }
+    // Reads right after the writes of the same transaction, before anything else touches the
+    // database: the store must see what it has just been given (rows may still be held for a
+    // multi-row insert). Alternate which read comes first.
+    const reads = [
+      () => {
+        const got = r.store.loadNextMsgs(">", firstSeq, 64, 1 << 20);
+        const want: (ModelMsg | null)[] = [];
+        for (let from = firstSeq; want.length < 64; ) {
+          const x = m.m.loadNext([">"], from);
+          if (x === null) break;
+          want.push(x);
+          from = x.seq + 1;
+        }
+        assert.equal(got.length, want.length, `loadNextMsgs(>, ${firstSeq}) after a burst: count`);
+        for (let i = 0; i < want.length; i++) assertSameMsg(got[i]!, want[i]!, `loadNextMsgs(>, ${firstSeq})[${i}] after a burst`);
+      },
+      () => assertSameMsg(r.store.loadMsg(m.m.last), m.m.get(m.m.last), `loadMsg(${m.m.last}) after a burst`),
+    ];
+    if (this.offset % 2 === 1) reads.reverse();
+    for (const read of reads) read();
     checkState(m, r);
   }
   toString = () => `burst(${this.n},${this.offset})`;
