@@ -172,10 +172,10 @@ export class Sublist<S extends SublistEntry> {
         return old;
       }
     }
-    const tokens = subject.split(".");
-    for (const t of tokens) if (t.length === 0) return EMPTY;
+    // An empty token matches nothing.
+    if (subject.length === 0 || subject.charCodeAt(0) === DOT || subject.charCodeAt(subject.length - 1) === DOT || subject.includes("..")) return EMPTY;
     const acc: Acc<S> = { psubs: [], qmap: null };
-    collect(this.root, tokens, 0, acc);
+    collect(this.root, subject, 0, acc);
     const { psubs, qmap } = acc;
     let result: SublistResult<S>;
     if (psubs.length === 0 && qmap === null) result = EMPTY;
@@ -261,17 +261,26 @@ function addNode<S extends SublistEntry>(node: Node<S>, acc: Acc<S>): void {
   }
 }
 
-function collect<S extends SublistEntry>(level: Level<S>, tokens: string[], i: number, acc: Acc<S>): void {
-  const last = i === tokens.length - 1;
+const DOT = 0x2e;
+
+/**
+ * Walks the trie for the tokens of subject from `start`, cutting each token only where a level
+ * has literal branches to look it up in: a long subject under a `>` subscription (an ack
+ * subject, an inbox) costs a few lookups, not a split of the whole subject.
+ */
+function collect<S extends SublistEntry>(level: Level<S>, subject: string, start: number, acc: Acc<S>): void {
+  const dot = subject.indexOf(".", start);
+  const last = dot < 0;
   if (level.fwc !== null) addNode(level.fwc, acc);
   if (level.pwc !== null) {
     if (last) addNode(level.pwc, acc);
-    else if (level.pwc.next !== null) collect(level.pwc.next, tokens, i + 1, acc);
+    else if (level.pwc.next !== null) collect(level.pwc.next, subject, dot + 1, acc);
   }
-  const n = level.nodes.get(tokens[i]!);
+  if (level.nodes.size === 0) return;
+  const n = level.nodes.get(last ? (start === 0 ? subject : subject.slice(start)) : subject.slice(start, dot));
   if (n !== undefined) {
     if (last) addNode(n, acc);
-    else if (n.next !== null) collect(n.next, tokens, i + 1, acc);
+    else if (n.next !== null) collect(n.next, subject, dot + 1, acc);
   }
 }
 
