@@ -89,7 +89,6 @@ export function directGet(js: JetStream, subject: string, body: Buffer, reply: s
   const conflict = lookupConflict(req);
   if (conflict !== null) return status(js, reply, conflict === "empty" ? "408 Empty Request" : "408 Bad Request");
   const m = lookup(stream, req);
-  if (m !== null && "errCode" in m) return status(js, reply, "408 Bad Request");
   if (m === null) return status(js, reply, "404 Message Not Found");
   send(js, reply, stream, m);
 }

@@ -185,7 +185,6 @@ export function streamMsgGet(js: JetStream, name: string, body: Buffer, reply: A
   const stream = js.registry.get(name);
   if (!stream) return reply.error(t, jsError("JSStreamNotFoundErr"));
   const m = lookup(stream, req);
-  if (isErr(m)) return reply.error(t, m);
   if (m === null) return reply.error(t, jsError("JSNoMessageFoundErr"));
   const message: Record<string, unknown> = { subject: m.subject, seq: m.seq };
   if (m.hdr && m.hdr.length > 0) message.hdrs = m.hdr.toString("base64");
@@ -203,17 +202,12 @@ export function lookupConflict(req: GetRequest): "empty" | "conflict" | null {
   return null;
 }
 
-/** The message a get request names: by sequence, last on a subject, or next on a subject from a sequence. */
+/** The message a get request names: by sequence, last on a subject, or next on a subject from a sequence (lookupConflict refused the rest). */
 export function lookup(stream: import("../stream/stream.js").Stream, req: GetRequest) {
   const store = stream.store;
-  if (lookupConflict(req)) return jsError("JSBadRequestErr");
-  if (req.last_by_subj) {
-    if (req.seq) return jsError("JSBadRequestErr");
-    return store.loadLastMsg(req.last_by_subj);
-  }
+  if (req.last_by_subj) return store.loadLastMsg(req.last_by_subj);
   if (req.next_by_subj) return store.loadNextMsg(req.next_by_subj, Math.max(1, req.seq ?? 0));
-  if (req.seq !== undefined && req.seq > 0) return store.loadMsg(req.seq);
-  return jsError("JSBadRequestErr");
+  return store.loadMsg(req.seq!);
 }
 
 export function streamMsgDelete(js: JetStream, name: string, body: Buffer, reply: ApiReply): void {
