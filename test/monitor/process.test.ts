@@ -50,8 +50,12 @@ test("config file: ports file and log lines name the monitoring and websocket li
     assert.equal(p.ports.websocket!.length, 1);
     const mport = new URL(mon).port;
     const wport = new URL(ws).port;
-    assert.match(p.log(), new RegExp(`\\[INF\\] Starting http monitor on 127\\.0\\.0\\.1:${mport}\\n`));
-    assert.match(p.log(), new RegExp(`\\[INF\\] Listening for websocket clients on ws://127\\.0\\.0\\.1:${wport}\\n`));
+    // The ports file can appear before the log lines have come through the pipe.
+    const monLine = new RegExp(`\\[INF\\] Starting http monitor on 127\\.0\\.0\\.1:${mport}\\n`);
+    const wsLine = new RegExp(`\\[INF\\] Listening for websocket clients on ws://127\\.0\\.0\\.1:${wport}\\n`);
+    await waitFor("the listener log lines", () => monLine.test(p.log()) && wsLine.test(p.log()), 10_000).catch(() => {});
+    assert.match(p.log(), monLine);
+    assert.match(p.log(), wsLine);
     const varz = (await (await fetch(`${mon}/varz`)).json()) as { websocket: { port: number }; http_port: number };
     assert.equal(varz.websocket.port, Number(wport));
     assert.equal(varz.http_port, -1, "nats-server reports the configured monitor port");
