@@ -13,6 +13,7 @@ import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { spawnServer, type ChildServer } from "../helpers/server.js";
 import { PAGE_SIZE } from "../../jetstream/store/sqlite_schema.js";
+import { waitFor } from "../helpers/wait.js";
 import { api, pub, type Json } from "./helpers.js";
 
 function conf(dir: string): string {
@@ -198,6 +199,8 @@ test("-js and -sd turn JetStream on (INFO says so, the API answers); jetstream {
     }
     const lazy = await spawnServer(`port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "lazy")}", sync_interval: "2m" }\n`, { dir: mkdtempSync(join(dir, "b-")) });
     try {
+      // The ports file can appear before the log lines have come through the pipe.
+      await waitFor("the sync interval log line", () => /Sync Interval: /.test(lazy.stderr()), 10_000);
       assert.match(lazy.stderr(), /Sync Interval: 120000ms/);
       const plain = await spawnServer("port: -1\nhost: 127.0.0.1\n", { dir: mkdtempSync(join(dir, "c-")) });
       try {
