@@ -316,17 +316,19 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
 
   // --- acks and flow control ------------------------------------------------------------------
 
-  private onAck(subject: string, reply: string | null, hdrLen: number, msg: Buffer): void {
+  /** False (not delivered: a request gets no-responders) when no consumer takes this ack, as in nats-server. */
+  private onAck(subject: string, reply: string | null, hdrLen: number, msg: Buffer): boolean {
     const a = parseAckSubject(subject);
-    if (a === null) return;
+    if (a === null) return false;
     const c = this.byKey.get(a.key);
-    if (c === undefined) return;
+    if (c === undefined) return false;
     const body = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
     try {
       c.onAck(a, ackKind(body), reply, body);
     } catch (e) {
       this.warn(`JetStream consumer '${c.key}' ack failed: ${(e as Error).stack ?? e}`);
     }
+    return true;
   }
 
   private onFlowControl(subject: string): void {

@@ -2,7 +2,12 @@
 // messages through a callback instead of a socket, on the same routing path as clients.
 import type { Subscriber, Subscription } from "./subscription.js";
 
-export type MsgHandler = (subject: string, reply: string | null, hdrLen: number, msg: Buffer, publisher: Subscriber | null, sub: Subscription) => void;
+/**
+ * Returns false to decline the message: then it counts as not delivered, as if nobody
+ * subscribed (a request gets no-responders), which is what nats-server's per-object subscriptions
+ * give where tsnats has one wildcard subscription (an ack to a consumer that does not exist).
+ */
+export type MsgHandler = (subject: string, reply: string | null, hdrLen: number, msg: Buffer, publisher: Subscriber | null, sub: Subscription) => void | boolean;
 
 export class InternalSubscriber implements Subscriber {
   readonly kind = "internal" as const;
@@ -19,7 +24,6 @@ export class InternalSubscriber implements Subscriber {
     // that is reused once the parser returns: they get their own copy.
     const copy = Buffer.allocUnsafe(end - start);
     buf.copy(copy, 0, start, end);
-    this.handler(subject, reply, hdrLen, copy, publisher, sub);
-    return true;
+    return this.handler(subject, reply, hdrLen, copy, publisher, sub) !== false;
   }
 }
