@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startJs, type JsTestServer } from "../jetstream/helpers.js";
 import { waitFor } from "../helpers/wait.js";
 import { Wire, ackInfo, headersOf, statusOf } from "./wire.js";
+import { counts } from "./helpers.js";
 
 const MS = 1_000_000;
 
@@ -224,14 +225,14 @@ describe("consumer delivery rules", () => {
     w.pub(`$JS.API.CONSUMER.MSG.NEXT.${st}.c`, `_INBOX.${st}`, '{"batch":4}');
     const got = await w.take(inbox, 4);
     let ci = await info(st, "c");
-    assert.deepEqual(pick(ci), { delivered: [4, 4], ack_floor: [0, 0], num_ack_pending: 4, num_redelivered: 0, num_waiting: 0, num_pending: 2 });
+    assert.deepEqual(counts(ci), { delivered: [4, 4], ack_floor: [0, 0], num_ack_pending: 4, num_redelivered: 0, num_waiting: 0, num_pending: 2 });
     const acks = w.sub(`_INBOX.${st}.acks`);
     w.pub(got[1]!.reply!, `_INBOX.${st}.acks`, "+ACK");
     w.pub(got[0]!.reply!, `_INBOX.${st}.acks`, "-NAK");
     await w.take(acks, 2);
     // 1 is queued for redelivery but not yet redelivered: num_redelivered counts redeliveries made.
     ci = await info(st, "c");
-    assert.deepEqual(pick(ci), { delivered: [4, 4], ack_floor: [0, 0], num_ack_pending: 3, num_redelivered: 0, num_waiting: 0, num_pending: 2 });
+    assert.deepEqual(counts(ci), { delivered: [4, 4], ack_floor: [0, 0], num_ack_pending: 3, num_redelivered: 0, num_waiting: 0, num_pending: 2 });
     const w2 = w.sub(`_INBOX.${st}.w2`);
     w.pub(`$JS.API.CONSUMER.MSG.NEXT.${st}.c`, `_INBOX.${st}.w2`, '{"batch":10,"expires":30000000000}');
     const more = await w.take(w2, 3);
@@ -242,16 +243,16 @@ describe("consumer delivery rules", () => {
     ]);
     // The request still wants 7 more and waits.
     ci = await info(st, "c");
-    assert.deepEqual(pick(ci), { delivered: [7, 6], ack_floor: [0, 0], num_ack_pending: 5, num_redelivered: 1, num_waiting: 1, num_pending: 0 });
+    assert.deepEqual(counts(ci), { delivered: [7, 6], ack_floor: [0, 0], num_ack_pending: 5, num_redelivered: 1, num_waiting: 1, num_pending: 0 });
     for (const m of [...got, ...more]) w.pub(m.reply!, `_INBOX.${st}.acks`, "+ACK");
     await w.take(acks, 2 + 7);
     ci = await info(st, "c");
-    assert.deepEqual(pick(ci), { delivered: [7, 6], ack_floor: [7, 6], num_ack_pending: 0, num_redelivered: 0, num_waiting: 1, num_pending: 0 });
+    assert.deepEqual(counts(ci), { delivered: [7, 6], ack_floor: [7, 6], num_ack_pending: 0, num_redelivered: 0, num_waiting: 1, num_pending: 0 });
     // A new message goes to the waiting request.
     w.pub(`${st}.x`, null, "m7");
     await w.take(w2, 4);
     ci = await info(st, "c");
-    assert.deepEqual(pick(ci), { delivered: [8, 7], ack_floor: [7, 6], num_ack_pending: 1, num_redelivered: 0, num_waiting: 1, num_pending: 0 });
+    assert.deepEqual(counts(ci), { delivered: [8, 7], ack_floor: [7, 6], num_ack_pending: 1, num_redelivered: 0, num_waiting: 1, num_pending: 0 });
   });
 
   test("ephemerals go after inactive_threshold without interest; activity keeps them", async () => {
@@ -279,14 +280,3 @@ describe("consumer delivery rules", () => {
     assert.equal(e.config.inactive_threshold, 5000 * MS);
   });
 });
-
-function pick(ci: any) {
-  return {
-    delivered: [ci.delivered.consumer_seq, ci.delivered.stream_seq],
-    ack_floor: [ci.ack_floor.consumer_seq, ci.ack_floor.stream_seq],
-    num_ack_pending: ci.num_ack_pending,
-    num_redelivered: ci.num_redelivered,
-    num_waiting: ci.num_waiting,
-    num_pending: ci.num_pending,
-  };
-}
