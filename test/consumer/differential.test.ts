@@ -3,17 +3,8 @@
 // responses, delivered subjects, headers and payloads, ack reply subjects (minus the stored
 // timestamp), status frames with their headers, ack replies, advisories. Timing is not compared;
 // only content and order per subscription.
-import { test, describe } from "node:test";
-import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { referenceServer, spawnServer, type ChildServer } from "../helpers/server.js";
-import { startJs, type JsTestServer } from "../jetstream/helpers.js";
 import { Wire, statusOf, type WireMsg } from "./wire.js";
-
-type Log = (label: string, v: unknown) => void;
-type Scenario = (w: Wire, log: Log) => Promise<void>;
+import { describeDifferential, type Scenario } from "../jetstream/differential_harness.js";
 
 const VOLATILE = new Set(["created", "last_active", "timestamp", "id", "first_ts", "last_ts", "time"]);
 
@@ -332,42 +323,4 @@ async function waitStatus(w: Wire, sid: string, status: string): Promise<void> {
   await waitFor(`status ${status}`, () => w.on(sid).some((m) => statusOf(m) === status), 10000, 2);
 }
 
-async function run(port: number, sc: Scenario): Promise<[string, unknown][]> {
-  const w = await Wire.connect(port);
-  const out: [string, unknown][] = [];
-  try {
-    await sc(w, (label, v) => out.push([label, norm(v)]));
-  } finally {
-    w.close();
-  }
-  return out;
-}
-
-const ref = referenceServer();
-
-describe("consumer wire contract against nats-server 2.9.10", { skip: ref === null ? "nats-server not installed" : false }, () => {
-  for (const [name, sc] of Object.entries(SCENARIOS)) {
-    test(name, async () => {
-      const dir = mkdtempSync(join(tmpdir(), "cdiff-"));
-      let child: ChildServer | null = null;
-      let ours: JsTestServer | null = null;
-      try {
-        child = await spawnServer(`port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "ref")}" }\n`, { bin: ref!, dir });
-        ours = await startJs();
-        const side = (who: string, p: Promise<[string, unknown][]>) =>
-          p.catch((e: Error) => {
-            throw new Error(`${who}: ${e.message}`);
-          });
-        const [a, b] = await Promise.all([side("tsnats", run(ours.port, sc)), side("nats-server", run(child.port, sc))]);
-        for (let i = 0; i < Math.max(a.length, b.length); i++) {
-          assert.deepEqual(a[i], b[i], `step ${i} (${b[i]?.[0] ?? a[i]?.[0]}) differs: tsnats ${JSON.stringify(a[i]?.[1])} vs nats-server ${JSON.stringify(b[i]?.[1])}`);
-        }
-      } finally {
-        child?.cleanup();
-        await ours?.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  }
-});
-
+describeDifferential("consumer wire contract against nats-server 2.9.10", Object.fromEntries(Object.entries(SCENARIOS).map(([k, run]) => [k, { run }])), norm);

@@ -3,18 +3,8 @@
 // list and update responses, every error object, PubAcks, purge/get/delete answers, direct get
 // headers and account info, with times and other volatile values normalised. Only features 2.9.10
 // has are exercised (it silently ignores 2.10+ fields, which tsnats implements).
-import { test, describe } from "node:test";
-import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { referenceServer, spawnServer, type ChildServer } from "../helpers/server.js";
-import { startJs, type JsTestServer } from "./helpers.js";
 import { Wire, headersOf, statusOf } from "../consumer/wire.js";
-import type { ServerOptions } from "../../server/config/options.js";
-
-type Log = (label: string, v: unknown) => void;
-type Scenario = (w: Wire, log: Log) => Promise<void>;
+import { describeDifferential, type DiffCase } from "./differential_harness.js";
 
 const VOLATILE = new Set(["created", "first_ts", "last_ts", "time", "ts", "timestamp", "id"]);
 
@@ -59,7 +49,7 @@ async function direct(w: Wire, subject: string, body = ""): Promise<unknown> {
   return { status: statusOf(m!), headers: h, order: [...headersOf(m!).keys()], data: m!.data.toString() };
 }
 
-const SCENARIOS: Record<string, { conf?: { nats: string; ours: Partial<ServerOptions["jetstream"]> }; run: Scenario }> = {
+const SCENARIOS: Record<string, DiffCase> = {
   "create: normalisation, client configs, idempotency and errors": {
     async run(w, log) {
       log("account info (empty)", await api(w, "$JS.API.INFO"));
@@ -268,41 +258,4 @@ const SCENARIOS: Record<string, { conf?: { nats: string; ours: Partial<ServerOpt
   },
 };
 
-async function run(port: number, sc: Scenario): Promise<[string, unknown][]> {
-  const w = await Wire.connect(port);
-  const out: [string, unknown][] = [];
-  try {
-    await sc(w, (label, v) => out.push([label, norm(v)]));
-  } finally {
-    w.close();
-  }
-  return out;
-}
-
-const ref = referenceServer();
-
-describe("stream wire contract against nats-server 2.9.10", { skip: ref === null ? "nats-server not installed" : false }, () => {
-  for (const [name, sc] of Object.entries(SCENARIOS)) {
-    test(name, async () => {
-      const dir = mkdtempSync(join(tmpdir(), "sdiff-"));
-      let child: ChildServer | null = null;
-      let ours: JsTestServer | null = null;
-      try {
-        child = await spawnServer(`port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "ref")}"${sc.conf ? `, ${sc.conf.nats}` : ""} }\n`, { bin: ref!, dir });
-        ours = await startJs({}, undefined, sc.conf?.ours ?? {});
-        const side = (who: string, p: Promise<[string, unknown][]>) =>
-          p.catch((e: Error) => {
-            throw new Error(`${who}: ${e.message}`);
-          });
-        const [a, b] = await Promise.all([side("tsnats", run(ours.port, sc.run)), side("nats-server", run(child.port, sc.run))]);
-        for (let i = 0; i < Math.max(a.length, b.length); i++) {
-          assert.deepEqual(a[i], b[i], `step ${i} (${b[i]?.[0] ?? a[i]?.[0]}) differs:\n tsnats      ${JSON.stringify(a[i]?.[1])}\n nats-server ${JSON.stringify(b[i]?.[1])}`);
-        }
-      } finally {
-        child?.cleanup();
-        await ours?.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  }
-});
+describeDifferential("stream wire contract against nats-server 2.9.10", SCENARIOS, norm);
