@@ -24,8 +24,6 @@ function putBig(off: number, n: bigint): number {
   return off + 8;
 }
 
-const scratch24 = scratch.subarray(0, 24);
-
 /**
  * Small messages are checksummed in one crc32 call over a copy: a native call per part and the
  * subject's conversion to bytes cost more than copying a few hundred bytes. Views of every length
@@ -35,44 +33,37 @@ const scratch24 = scratch.subarray(0, 24);
 const ONE_PASS = 512;
 const onePass = Buffer.alloc(24 + ONE_PASS);
 const onePassViews: Buffer[] = [];
+for (let n = 0; n <= onePass.length; n++) onePassViews.push(onePass.subarray(0, n));
 // Typed views write the numbers without Buffer's BigInt arithmetic; little-endian machines only
 // (the stored checksums are defined little-endian).
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const onePassF64 = new Float64Array(onePass.buffer, onePass.byteOffset, 3);
 const onePassI64 = new BigInt64Array(onePass.buffer, onePass.byteOffset, 3);
-for (let n = 0; n <= onePass.length; n++) onePassViews.push(onePass.subarray(0, n));
 
-export function msgCrc(seq: number, ts: bigint, ttl: number, subject: string, hdr: Buffer | null, data: Buffer): number {
-  const hlen = hdr === null ? 0 : hdr.length;
-  // subject.length * 3 bounds its UTF-8 size.
-  if (subject.length * 3 + hlen + data.length <= ONE_PASS) {
-    const b = onePass;
-    if (LE) {
-      onePassF64[0] = seq;
-      onePassI64[1] = ts;
-      onePassF64[2] = ttl;
-    } else {
-      b.writeDoubleLE(seq, 0);
-      b.writeBigInt64LE(ts, 8);
-      b.writeDoubleLE(ttl, 16);
-    }
-    let o = 24 + b.write(subject, 24, "utf8");
-    if (hlen > 0) o += hdr!.copy(b, o);
-    o += data.copy(b, o);
-    return crc32(onePassViews[o]!);
-  }
-  let c: number;
+/** seq, ts and ttl as the first 24 bytes of onePass. */
+function putHead(seq: number, ts: bigint, ttl: number): void {
   if (LE) {
     onePassF64[0] = seq;
     onePassI64[1] = ts;
     onePassF64[2] = ttl;
-    c = crc32(onePassViews[24]!);
   } else {
-    scratch.writeDoubleLE(seq, 0);
-    scratch.writeBigInt64LE(ts, 8);
-    scratch.writeDoubleLE(ttl, 16);
-    c = crc32(scratch24);
+    onePass.writeDoubleLE(seq, 0);
+    onePass.writeBigInt64LE(ts, 8);
+    onePass.writeDoubleLE(ttl, 16);
   }
+}
+
+export function msgCrc(seq: number, ts: bigint, ttl: number, subject: string, hdr: Buffer | null, data: Buffer): number {
+  putHead(seq, ts, ttl);
+  const hlen = hdr === null ? 0 : hdr.length;
+  // subject.length * 3 bounds its UTF-8 size.
+  if (subject.length * 3 + hlen + data.length <= ONE_PASS) {
+    let o = 24 + onePass.write(subject, 24, "utf8");
+    if (hlen > 0) o += hdr!.copy(onePass, o);
+    o += data.copy(onePass, o);
+    return crc32(onePassViews[o]!);
+  }
+  let c = crc32(onePassViews[24]!);
   c = add(c, subject);
   if (hdr !== null) c = add(c, hdr);
   return add(c, data);
