@@ -3,17 +3,15 @@
 // the generator does almost no work per message and can drive nats-server faster than tsnats.
 import net from "node:net";
 import { once } from "node:events";
+import { PongScan } from "../lib/pong_scan.js";
 
 const readBuffer = Buffer.allocUnsafeSlow(1 << 20);
 
 export class RawClient {
   private sock!: net.Socket;
-  private text = "";
-  private scanning = true;
+  private readonly scan = new PongScan();
   received = 0;
   private waiter: { bytes: number; resolve: () => void } | null = null;
-  private pongWaiter: (() => void) | null = null;
-  private pongs = 0;
 
   static async connect(port: number, connect = '{"verbose":false,"pedantic":false,"headers":true}'): Promise<RawClient> {
     const c = new RawClient();
@@ -22,7 +20,7 @@ export class RawClient {
     c.sock = net.connect({ port, host: "127.0.0.1", noDelay: true, onread: { buffer: readBuffer, callback: (n, b) => { c.onData((b as Buffer).subarray(0, n)); return true; } } });
     c.sock.on("error", () => {});
     await once(c.sock, "connect");
-    await c.until(() => c.text.includes("\r\n"));
+    await c.until(() => c.scan.hasLine);
     c.sock.write(`CONNECT ${connect}\r\n`);
     await c.sync();
     return c;
@@ -30,21 +28,7 @@ export class RawClient {
 
   private onData(b: Buffer): void {
     this.received += b.length;
-    if (this.scanning) {
-      this.text += b.toString("latin1");
-      let i: number;
-      while ((i = this.text.indexOf("PONG\r\n")) >= 0) {
-        this.pongs++;
-        this.text = this.text.slice(i + 6);
-      }
-      if (this.text.length > 4096) this.text = this.text.slice(-16);
-      if (this.pongWaiter && this.pongs > 0) {
-        this.pongs--;
-        const w = this.pongWaiter;
-        this.pongWaiter = null;
-        w();
-      }
-    }
+    if (this.scan.scanning) this.scan.feed(b.toString("latin1"));
     if (this.waiter && this.received >= this.waiter.bytes) {
       const w = this.waiter;
       this.waiter = null;
@@ -58,15 +42,12 @@ export class RawClient {
 
   /** PING/PONG round trip: everything sent before has been processed by the server. */
   async sync(): Promise<void> {
-    this.scanning = true;
-    const p = new Promise<void>((r) => (this.pongWaiter = r));
-    this.sock.write("PING\r\n");
-    await p;
+    await this.scan.roundTrip(() => this.sock.write("PING\r\n"));
   }
 
   /** Stops scanning incoming bytes for PONGs; from now on they are only counted. */
   countOnly(): void {
-    this.scanning = false;
+    this.scan.scanning = false;
     this.received = 0;
   }
 

@@ -5,6 +5,7 @@
 // without copying them. The `ws` package did the same job at several times the CPU per message,
 // enough to make the generator, not nats-server, the bottleneck.
 import net from "node:net";
+import { PongScan } from "../lib/pong_scan.js";
 import { once } from "node:events";
 
 /** One client-to-server binary frame around `payload`, masked with the zero key. */
@@ -32,13 +33,10 @@ export class WsRawClient {
   private head = Buffer.alloc(0);
   /** Payload bytes left in the current frame, and whether that frame's payload is text to scan. */
   private left = 0;
-  private text = "";
-  private scanning = true;
+  private readonly scan = new PongScan();
   /** Data-frame payload bytes received since countOnly(). */
   received = 0;
   private waiter: { bytes: number; resolve: () => void } | null = null;
-  private pongWaiter: (() => void) | null = null;
-  private pongs = 0;
   private opened: (() => void) | null = null;
 
   static async connect(url: string, connect = '{"verbose":false,"pedantic":false,"headers":true}'): Promise<WsRawClient> {
@@ -51,7 +49,7 @@ export class WsRawClient {
     const upgraded = new Promise<void>((r) => (c.opened = r));
     c.sock.write(`GET / HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     await upgraded;
-    await c.until(() => c.text.includes("\r\n"));
+    await c.until(() => c.scan.hasLine);
     c.send(`CONNECT ${connect}\r\n`);
     await c.sync();
     return c;
@@ -73,7 +71,7 @@ export class WsRawClient {
       if (this.left > 0) {
         const n = Math.min(this.left, b.length - off);
         this.received += n;
-        if (this.scanning) this.scan(b.toString("latin1", off, off + n));
+        if (this.scan.scanning) this.scan.feed(b.toString("latin1", off, off + n));
         this.left -= n;
         off += n;
         continue;
@@ -107,36 +105,17 @@ export class WsRawClient {
     }
   }
 
-  private scan(s: string): void {
-    this.text += s;
-    let i: number;
-    while ((i = this.text.indexOf("PONG\r\n")) >= 0) {
-      this.pongs++;
-      this.text = this.text.slice(i + 6);
-    }
-    if (this.text.length > 4096) this.text = this.text.slice(-16);
-    if (this.pongWaiter && this.pongs > 0) {
-      this.pongs--;
-      const w = this.pongWaiter;
-      this.pongWaiter = null;
-      w();
-    }
-  }
-
   private async until(f: () => boolean): Promise<void> {
     while (!f()) await new Promise((r) => setTimeout(r, 1));
   }
 
   async sync(): Promise<void> {
-    this.scanning = true;
-    const p = new Promise<void>((r) => (this.pongWaiter = r));
-    this.send("PING\r\n");
-    await p;
+    await this.scan.roundTrip(() => this.send("PING\r\n"));
   }
 
   /** From now on incoming payload is only counted, not scanned. */
   countOnly(): void {
-    this.scanning = false;
+    this.scan.scanning = false;
     this.received = 0;
   }
 
