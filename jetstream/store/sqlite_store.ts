@@ -862,9 +862,21 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     if (seq < this.first || seq > this.last || this.msgs === 0) return null;
     try {
       this.beginWrite();
-      if (secure) this.db.pragma("secure_delete = 1");
-      const r = (withHdr ? this.q.delOneHdr : this.q.delOne).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
-      if (secure) this.db.pragma("secure_delete = 0");
+      // Held rows (not inserted yet) are newer than every row in the database, so a message
+      // still held is dropped from memory (a KV key put again within a turn is never written
+      // twice), and the statements below, which look at older rows, need not insert them first.
+      let r: [number, number | null, number, Uint8Array | null] | undefined;
+      const j = this.heldRow(seq);
+      if (j >= 0) {
+        const held = this.rows;
+        const h = held[j + 6] as Buffer | null;
+        r = [held[j + 2] as number, h === null ? null : h.length, (held[j + 7] as Buffer).length, h];
+        held.splice(j, 8);
+      } else {
+        if (secure) this.db.pragma("secure_delete = 1");
+        r = (withHdr ? this.s.delOneHdr : this.s.delOne).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
+        if (secure) this.db.pragma("secure_delete = 0");
+      }
       if (r === undefined) return null;
       if (withHdr) this.removedHdr = r[3] ?? null;
       const e = this.index.bySidGet(r[0]);
@@ -877,11 +889,11 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       e.msgs--;
       if (e.msgs === 0) {
         this.index.delete(e);
-        this.q.delSubject.run(e.sid);
+        this.s.delSubject.run(e.sid);
       } else if (seq === e.first) {
-        e.first = this.q.nextSeqSid.get(e.sid, seq) as number;
+        e.first = this.nextOfSid(e.sid, seq);
       } else if (seq === e.last) {
-        e.last = this.q.prevSeqSid.get(e.sid, seq) as number;
+        e.last = this.prevOfSid(e.sid, seq);
       }
       if (this.msgs === 0) {
         this.first = this.last + 1;
@@ -896,14 +908,56 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   }
 
   private setFirstFrom(seq: number): void {
-    const r = this.q.firstFrom.get(seq) as [bigint, bigint] | undefined;
-    if (r === undefined) {
-      this.first = this.last + 1;
-      this.firstTs = 0n;
-    } else {
+    const r = this.s.firstFrom.get(seq) as [bigint, bigint] | undefined;
+    if (r !== undefined) {
       this.first = Number(r[0]);
       this.firstTs = r[1];
+      return;
     }
+    const held = this.rows;
+    for (let j = 0; j < held.length; j += 8) {
+      if ((held[j] as number) >= seq) {
+        this.first = held[j] as number;
+        this.firstTs = held[j + 1] as bigint;
+        return;
+      }
+    }
+    this.first = this.last + 1;
+    this.firstTs = 0n;
+  }
+
+  /** Offset in rows of the held row of seq, or -1 (held rows ascend by sequence). */
+  private heldRow(seq: number): number {
+    const held = this.rows;
+    let lo = 0;
+    let hi = held.length / 8 - 1;
+    if (hi < 0 || seq < (held[0] as number)) return -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = held[mid * 8] as number;
+      if (s === seq) return mid * 8;
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** The first sequence >= seq with subject id sid, in the database or held (0 if none). */
+  private nextOfSid(sid: number, seq: number): number {
+    const held = this.rows;
+    if (held.length === 0 || seq < (held[0] as number)) {
+      const s = this.s.nextSeqSid.get(sid, seq) as number | undefined;
+      if (s !== undefined) return s;
+    }
+    for (let j = 0; j < held.length; j += 8) if (held[j + 2] === sid && (held[j] as number) >= seq) return held[j] as number;
+    return 0;
+  }
+
+  /** The last sequence <= seq with subject id sid, held or in the database (0 if none). */
+  private prevOfSid(sid: number, seq: number): number {
+    const held = this.rows;
+    for (let j = held.length - 8; j >= 0; j -= 8) if (held[j + 2] === sid && (held[j] as number) <= seq) return held[j] as number;
+    return (this.s.prevSeqSid.get(sid, seq) as number | undefined) ?? 0;
   }
 
   purge(): number {
