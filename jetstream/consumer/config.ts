@@ -3,7 +3,7 @@
 // (checkConsumerCfg and the checks of addConsumer), the rules for updating an existing consumer
 // (checkNewConsumerConfig), and the JSON clients get back, in Go's field order with omitempty.
 
-import { formatGoDuration } from "./pull_request.js";
+import { goDuration } from "../../server/go_duration.js";
 import { z } from "zod";
 import { ApiError, jsError } from "../api/errors.js";
 import { isSubsetMatch, isValidSubject, subjectHasWildcard, subjectsCollide } from "../../server/subjects/subject.js";
@@ -250,7 +250,7 @@ export function checkConfig(c: ConsumerConfig, stream: StreamConfig): ApiError |
     return jsError("JSConsumerMaxPendingAckExcessErrF", { limit: String(lim.max_ack_pending) });
   }
   if (lim?.inactive_threshold && lim.inactive_threshold > 0 && (c.inactive_threshold ?? 0) > lim.inactive_threshold) {
-    return jsError("JSConsumerInactiveThresholdExcess", { limit: formatGoDuration(lim.inactive_threshold) });
+    return jsError("JSConsumerInactiveThresholdExcess", { limit: goDuration(lim.inactive_threshold) });
   }
   return null;
 }

@@ -6,6 +6,7 @@
 
 import type { Server } from "../../server/server.js";
 import type { Subscription } from "../../server/client/subscription.js";
+import { goDuration } from "../../server/go_duration.js";
 import type { Stream } from "../stream/stream.js";
 import type { ConsumerStore, Nanos } from "../store/store.js";
 import { parseGoDuration, rfc3339 } from "../util/time.js";
@@ -13,7 +14,7 @@ import { AckKind, nakDelayMs, nextRequestBody, termReason, type AckSubject } fro
 import { configJson, filtersOf, isPush, type ConsumerConfig } from "./config.js";
 import { ConsumerCore, Stall, type CoreParams } from "./core.js";
 import { StoreLog, type ConsumerLog } from "./log.js";
-import { formatGoDuration, parsePullRequest } from "./pull_request.js";
+import { parsePullRequest } from "./pull_request.js";
 import * as S from "./status.js";
 import { clockMs, Deadline } from "./timer.js";
 import { WaitQueue, type WaitingHost, type WaitingRequest } from "./waiting.js";
@@ -527,7 +528,7 @@ export class Consumer {
     const batch = req.batch;
     if ((cfg.max_batch ?? 0) > 0 && batch > cfg.max_batch!) return void send(S.simpleStatus(409, `Exceeded MaxRequestBatch of ${cfg.max_batch}`));
     if (req.expires > 0 && (cfg.max_expires ?? 0) > 0 && req.expires > cfg.max_expires!) {
-      return void send(S.simpleStatus(409, `Exceeded MaxRequestExpires of ${formatGoDuration(cfg.max_expires!)}`));
+      return void send(S.simpleStatus(409, `Exceeded MaxRequestExpires of ${goDuration(cfg.max_expires!)}`));
     }
     if (req.maxBytes > 0 && (cfg.max_bytes ?? 0) > 0 && req.maxBytes > cfg.max_bytes!) return void send(S.simpleStatus(409, `Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}`));
     const w = this.waiting!;

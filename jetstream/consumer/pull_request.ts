@@ -74,27 +74,3 @@ function goJsonError(text: string, e: Error): string {
   if (c === undefined) return "unexpected end of JSON input";
   return `invalid character ${JSON.stringify(c).replace(/^"|"$/g, "'")} looking for beginning of value`;
 }
-
-/** Go's time.Duration.String() for a nanosecond count. */
-export function formatGoDuration(ns: number): string {
-  if (ns === 0) return "0s";
-  const neg = ns < 0;
-  let u = Math.abs(ns);
-  let out: string;
-  if (u < 1e3) out = `${u}ns`;
-  else if (u < 1e6) out = `${trimFrac(u / 1e3)}µs`;
-  else if (u < 1e9) out = `${trimFrac(u / 1e6)}ms`;
-  else {
-    const h = Math.floor(u / 3600e9);
-    u -= h * 3600e9;
-    const m = Math.floor(u / 60e9);
-    u -= m * 60e9;
-    const s = `${trimFrac(u / 1e9)}s`;
-    out = h > 0 ? `${h}h${m}m${s}` : m > 0 ? `${m}m${s}` : s;
-  }
-  return neg ? `-${out}` : out;
-}
-
-function trimFrac(v: number): string {
-  return v.toFixed(9).replace(/\.?0+$/, "");
-}

@@ -10,7 +10,8 @@ import type { StreamStore, StoredMsg } from "../store/store.js";
 import { DiscardNewError, PurgeArgError, StoreFlags, TTL_NEVER } from "../store/index.js";
 import { jsError, type ApiError } from "../api/errors.js";
 import { parseHeaders, appendHeaders, buildHeaders } from "../util/headers.js";
-import { nowNanos, parseGoDuration, rfc3339, goDurationSeconds, NS_PER_SEC, type Nanos } from "../util/time.js";
+import { goDuration } from "../../server/go_duration.js";
+import { nowNanos, parseGoDuration, rfc3339, NS_PER_SEC, type Nanos } from "../util/time.js";
 import { DedupWindow } from "./dedup.js";
 import { pubAckErrorJson, pubAckPrefix, pubAckRest } from "./pub_ack.js";
 import type { StreamConfig } from "./config.js";
@@ -340,7 +341,7 @@ export class Stream {
         if (wasMarker || this.store.subjectState(subject) !== null) continue;
         const hdr = buildHeaders([
           ["Nats-Marker-Reason", "MaxAge"],
-          ["Nats-TTL", goDurationSeconds(Math.max(1, Math.floor(sdm / 1e9)))],
+          ["Nats-TTL", goDuration(BigInt(Math.max(1, Math.floor(sdm / 1e9))) * NS_PER_SEC)],
           ["Nats-Rollup", "sub"],
         ]);
         const lastTs = this.store.lastTs();

@@ -84,13 +84,3 @@ export function parseGoDuration(s: string): Nanos | null {
   const ns = BigInt(Math.round(total));
   return m[1] === "-" ? -ns : ns;
 }
-
-/** A whole number of seconds as Go's time.Duration prints it: "1s", "1m0s", "2h0m5s". */
-export function goDurationSeconds(secs: number): string {
-  const h = Math.floor(secs / 3600);
-  const m = Math.floor((secs % 3600) / 60);
-  const s = secs % 60;
-  if (h > 0) return `${h}h${m}m${s}s`;
-  if (m > 0) return `${m}m${s}s`;
-  return `${s}s`;
-}

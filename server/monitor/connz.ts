@@ -5,7 +5,8 @@
 import type { Client } from "../client/client.js";
 import type { ClosedConnection } from "../closed_ring.js";
 import type { MonitorContext } from "./context.js";
-import { goDuration, goTime, goUptime, nowMs } from "./gofmt.js";
+import { goDuration } from "../go_duration.js";
+import { goTime, goUptime, nowMs } from "./gofmt.js";
 import { BadRequest, type Query } from "./query.js";
 
 export const DEFAULT_CONN_LIST_SIZE = 1024;

@@ -1,6 +1,6 @@
-// Go's text renderings of times and durations, because the monitoring JSON is read by tools written
-// against nats-server (Go): `time.Time` as RFC 3339 with trimmed nanoseconds, `time.Duration.String()`
-// for RTTs, nats-server's own compact uptime format, and json.Marshal's HTML-safe string escapes.
+// Go's text renderings of times and uptimes, because the monitoring JSON is read by tools written
+// against nats-server (Go): `time.Time` as RFC 3339 with trimmed nanoseconds, nats-server's own compact
+// uptime format, and json.Marshal's HTML-safe string escapes (time.Duration.String(): ../go_duration.ts).
 
 /** Wall-clock milliseconds since the epoch, with sub-millisecond precision. */
 export function nowMs(): number {
@@ -31,38 +31,6 @@ export function goUptime(ms: number): string {
   if (thrs > 0) return `${thrs}h${tmins % 60}m${tsecs % 60}s`;
   if (tmins > 0) return `${tmins}m${tsecs % 60}s`;
   return `${tsecs}s`;
-}
-
-/** Go's time.Duration.String() for a duration given in nanoseconds: "0s", "1.5µs", "10.4ms", "1m2.5s". */
-export function goDuration(ns: number): string {
-  ns = Math.round(ns);
-  if (ns === 0) return "0s";
-  const neg = ns < 0;
-  let u = Math.abs(ns);
-  let out: string;
-  if (u < 1e9) {
-    // Below a second Go picks the largest unit that keeps the integer part non-zero.
-    if (u < 1e3) out = `${u}ns`;
-    else if (u < 1e6) out = `${fraction(u, 3)}µs`;
-    else out = `${fraction(u, 6)}ms`;
-  } else {
-    const h = Math.floor(u / 3.6e12);
-    u -= h * 3.6e12;
-    const m = Math.floor(u / 6e10);
-    u -= m * 6e10;
-    out = `${fraction(u, 9)}s`;
-    if (h > 0) out = `${h}h${m}m${out}`;
-    else if (m > 0) out = `${m}m${out}`;
-  }
-  return neg ? `-${out}` : out;
-}
-
-/** v / 10^digits with the fraction's trailing zeros trimmed. */
-function fraction(v: number, digits: number): string {
-  const div = 10 ** digits;
-  const int = Math.floor(v / div);
-  const frac = String(v - int * div).padStart(digits, "0").replace(/0+$/, "");
-  return frac ? `${int}.${frac}` : String(int);
 }
 
 /** JSON.stringify with two-space indent and Go's escapes of <, > and & (json.MarshalIndent). */

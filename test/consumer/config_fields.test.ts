@@ -2,50 +2,42 @@
 // sample_freq, replay_policy original, headers_only, max_bytes/max_batch/max_expires/max_waiting,
 // filter_subjects, deliver_policy by_start_time and last_per_subject, metadata, description,
 // num_replicas, mem_storage (not kept across a restart) and durable state (kept).
-import { test, describe, before, after } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startJs, type JsTestServer } from "../jetstream/helpers.js";
+import { startJs } from "../jetstream/helpers.js";
 import { waitFor } from "../helpers/wait.js";
+import { jsWireFixture } from "./helpers.js";
 import { Wire, ackInfo, statusOf } from "./wire.js";
 
 const MS = 1_000_000;
 
 describe("consumer config fields", () => {
-  let s: JsTestServer;
-  let w: Wire;
+  const fx = jsWireFixture();
   let n = 0;
-  before(async () => {
-    s = await startJs();
-    w = await Wire.connect(s.port);
-  });
-  after(async () => {
-    w.close();
-    await s.destroy();
-  });
 
   async function stream(extra: Record<string, unknown> = {}): Promise<string> {
     const name = `C${++n}`;
-    const r = await w.request(`$JS.API.STREAM.CREATE.${name}`, { name, subjects: [`${name}.>`], ...extra });
+    const r = await fx.w.request(`$JS.API.STREAM.CREATE.${name}`, { name, subjects: [`${name}.>`], ...extra });
     assert.equal(r.error, undefined, JSON.stringify(r));
     return name;
   }
 
   async function put(subject: string, count: number, data = (i: number) => `m${i}`): Promise<void> {
-    for (let i = 1; i <= count; i++) w.pub(subject, null, data(i));
-    await w.flush();
+    for (let i = 1; i <= count; i++) fx.w.pub(subject, null, data(i));
+    await fx.w.flush();
   }
 
-  const create = (st: string, name: string, config: Record<string, unknown>) => w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { name, ...config } });
-  const pull = (st: string, c: string, inbox: string, body: string) => w.pub(`$JS.API.CONSUMER.MSG.NEXT.${st}.${c}`, inbox, body);
-  const deliveries = (sid: string) => w.on(sid).filter((m) => statusOf(m) === "");
+  const create = (st: string, name: string, config: Record<string, unknown>) => fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { name, ...config } });
+  const pull = (st: string, c: string, inbox: string, body: string) => fx.w.pub(`$JS.API.CONSUMER.MSG.NEXT.${st}.${c}`, inbox, body);
+  const deliveries = (sid: string) => fx.w.on(sid).filter((m) => statusOf(m) === "");
 
   test("rate_limit_bps paces a push consumer (burst = the stream's max_msg_size)", async () => {
     const st = await stream({ max_msg_size: 1000 });
     await put(`${st}.x`, 8, () => "x".repeat(500));
-    const sid = w.sub(`push.${st}`);
+    const sid = fx.w.sub(`push.${st}`);
     const t0 = performance.now();
     const r = await create(st, "c", { deliver_subject: `push.${st}`, ack_policy: "none", rate_limit_bps: 64_000 });
     assert.equal(r.config.rate_limit_bps, 64_000);
@@ -60,19 +52,19 @@ describe("consumer config fields", () => {
   test("sample_freq: ack metrics on $JS.EVENT.METRIC.CONSUMER.ACK", async () => {
     const st = await stream();
     await put(`${st}.x`, 3);
-    const metrics = w.sub(`$JS.EVENT.METRIC.CONSUMER.ACK.${st}.>`);
+    const metrics = fx.w.sub(`$JS.EVENT.METRIC.CONSUMER.ACK.${st}.>`);
     await create(st, "all", { ack_policy: "explicit", sample_freq: "100%" });
     await create(st, "none", { ack_policy: "explicit" });
     for (const c of ["all", "none"]) {
-      const inbox = w.sub(`_INBOX.${st}.${c}`);
+      const inbox = fx.w.sub(`_INBOX.${st}.${c}`);
       pull(st, c, `_INBOX.${st}.${c}`, '{"batch":3}');
-      const got = await w.take(inbox, 3);
-      const acks = w.sub(`_INBOX.${st}.${c}.acks`);
-      for (const m of got) w.pub(m.reply!, `_INBOX.${st}.${c}.acks`, "+ACK");
-      await w.take(acks, 3);
+      const got = await fx.w.take(inbox, 3);
+      const acks = fx.w.sub(`_INBOX.${st}.${c}.acks`);
+      for (const m of got) fx.w.pub(m.reply!, `_INBOX.${st}.${c}.acks`, "+ACK");
+      await fx.w.take(acks, 3);
     }
-    await w.flush();
-    const ms = w.on(metrics).map((m) => ({ subject: m.subject, ...JSON.parse(m.data.toString()) }));
+    await fx.w.flush();
+    const ms = fx.w.on(metrics).map((m) => ({ subject: m.subject, ...JSON.parse(m.data.toString()) }));
     assert.deepEqual(
       ms.map((m) => [m.subject, m.type, m.stream, m.consumer, m.consumer_seq, m.stream_seq, m.deliveries, typeof m.ack_time]),
       [1, 2, 3].map((i) => [`$JS.EVENT.METRIC.CONSUMER.ACK.${st}.all`, "io.nats.jetstream.metric.v1.consumer_ack", st, "all", i, i, 1, "number"]),
@@ -83,13 +75,13 @@ describe("consumer config fields", () => {
     const st = await stream();
     // The gaps are in the stored timestamps.
     for (let i = 1; i <= 3; i++) {
-      w.pub(`${st}.x`, null, `m${i}`);
-      await w.flush();
+      fx.w.pub(`${st}.x`, null, `m${i}`);
+      await fx.w.flush();
       if (i < 3) await new Promise((r) => setTimeout(r, 300));
     }
     const stored = [];
-    for (let i = 1; i <= 3; i++) stored.push(Date.parse((await w.request(`$JS.API.STREAM.MSG.GET.${st}`, { seq: i })).message.time));
-    const sid = w.sub(`push.${st}`);
+    for (let i = 1; i <= 3; i++) stored.push(Date.parse((await fx.w.request(`$JS.API.STREAM.MSG.GET.${st}`, { seq: i })).message.time));
+    const sid = fx.w.sub(`push.${st}`);
     const t0 = performance.now();
     await create(st, "c", { deliver_subject: `push.${st}`, ack_policy: "none", replay_policy: "original" });
     await waitFor("3 deliveries", () => deliveries(sid).length === 3, 10_000);
@@ -102,18 +94,18 @@ describe("consumer config fields", () => {
       assert.ok(at >= want - 5, `message ${i + 1} replayed ${at.toFixed(0)} ms after the create, for a stored distance of ${want} ms`);
     }
     // Once caught up, live messages go out as they come.
-    w.pub(`${st}.x`, null, "live");
+    fx.w.pub(`${st}.x`, null, "live");
     await waitFor("live", () => deliveries(sid).length === 4, 10_000);
   });
 
   test("headers_only: stored headers plus Nats-Msg-Size, no payload", async () => {
     const st = await stream();
-    w.hpub(`${st}.x`, null, { "X-A": "1" }, "hello");
-    w.pub(`${st}.x`, null, "world!");
-    await w.flush();
-    const sid = w.sub(`push.${st}`);
+    fx.w.hpub(`${st}.x`, null, { "X-A": "1" }, "hello");
+    fx.w.pub(`${st}.x`, null, "world!");
+    await fx.w.flush();
+    const sid = fx.w.sub(`push.${st}`);
     await create(st, "c", { deliver_subject: `push.${st}`, ack_policy: "none", headers_only: true });
-    const got = await w.take(sid, 2);
+    const got = await fx.w.take(sid, 2);
     assert.deepEqual(got.map((m) => [m.hdr, m.data.length]), [
       ["NATS/1.0\r\nX-A: 1\r\nNats-Msg-Size: 5\r\n\r\n", 0],
       ["NATS/1.0\r\nNats-Msg-Size: 6\r\n\r\n", 0],
@@ -125,34 +117,34 @@ describe("consumer config fields", () => {
     await put(`${st}.x`, 3);
     const r = await create(st, "c", { ack_policy: "none", max_batch: 2, max_expires: 1000 * MS, max_bytes: 1024, max_waiting: 2 });
     assert.deepEqual([r.config.max_batch, r.config.max_expires, r.config.max_bytes, r.config.max_waiting], [2, 1000 * MS, 1024, 2]);
-    const inbox = w.sub(`_INBOX.${st}`);
+    const inbox = fx.w.sub(`_INBOX.${st}`);
     pull(st, "c", `_INBOX.${st}`, '{"batch":3}');
     pull(st, "c", `_INBOX.${st}`, '{"batch":1,"expires":2000000000}');
     pull(st, "c", `_INBOX.${st}`, '{"batch":1,"max_bytes":2048}');
     pull(st, "c", `_INBOX.${st}`, '{"batch":2,"expires":500000000,"max_bytes":1024}');
-    await w.take(inbox, 5);
-    assert.deepEqual(w.on(inbox).slice(0, 5).map((m) => statusOf(m) || ackInfo(m.reply!).sseq), ["409 Exceeded MaxRequestBatch of 2", "409 Exceeded MaxRequestExpires of 1s", "409 Exceeded MaxRequestMaxBytes of 1024", 1, 2]);
+    await fx.w.take(inbox, 5);
+    assert.deepEqual(fx.w.on(inbox).slice(0, 5).map((m) => statusOf(m) || ackInfo(m.reply!).sseq), ["409 Exceeded MaxRequestBatch of 2", "409 Exceeded MaxRequestExpires of 1s", "409 Exceeded MaxRequestMaxBytes of 1024", 1, 2]);
     // max_waiting 2: a third waiting request is refused.
-    const wt = w.sub(`_INBOX.${st}.wait`);
+    const wt = fx.w.sub(`_INBOX.${st}.wait`);
     pull(st, "c", `_INBOX.${st}.wait`, '{"batch":2,"expires":1000000000}');
     pull(st, "c", `_INBOX.${st}.wait`, '{"batch":2,"expires":1000000000}');
     pull(st, "c", `_INBOX.${st}.wait`, '{"batch":2,"expires":1000000000}');
-    await w.take(wt, 2);
-    const frames = w.on(wt).map((m) => statusOf(m) || `msg ${ackInfo(m.reply!).sseq}`);
+    await fx.w.take(wt, 2);
+    const frames = fx.w.on(wt).map((m) => statusOf(m) || `msg ${ackInfo(m.reply!).sseq}`);
     assert.ok(frames.includes("409 Exceeded MaxWaiting"), frames.join(", "));
     assert.ok(frames.includes("msg 3"), frames.join(", "));
   });
 
   test("filter_subjects: several filters, only their messages, exact pending; invalid sets refused", async () => {
     const st = await stream();
-    for (const x of ["a.1", "b.1", "c.1", "a.2", "b.2", "a.1"]) w.pub(`${st}.${x}`, null, x);
-    await w.flush();
-    const r = await w.request(`$JS.API.CONSUMER.CREATE.${st}`, { stream_name: st, config: { name: "f", ack_policy: "explicit", filter_subjects: [`${st}.a.1`, `${st}.b.*`] } });
+    for (const x of ["a.1", "b.1", "c.1", "a.2", "b.2", "a.1"]) fx.w.pub(`${st}.${x}`, null, x);
+    await fx.w.flush();
+    const r = await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}`, { stream_name: st, config: { name: "f", ack_policy: "explicit", filter_subjects: [`${st}.a.1`, `${st}.b.*`] } });
     assert.deepEqual(r.config.filter_subjects, [`${st}.a.1`, `${st}.b.*`]);
     assert.equal(r.num_pending, 4);
-    const inbox = w.sub(`_INBOX.${st}`);
+    const inbox = fx.w.sub(`_INBOX.${st}`);
     pull(st, "f", `_INBOX.${st}`, '{"batch":10,"no_wait":true}');
-    await waitFor("done", () => w.on(inbox).some((m) => statusOf(m) !== ""), 10_000);
+    await waitFor("done", () => fx.w.on(inbox).some((m) => statusOf(m) !== ""), 10_000);
     const got = deliveries(inbox).map((m) => [m.subject, ackInfo(m.reply!).sseq, ackInfo(m.reply!).pending]);
     assert.deepEqual(got, [
       [`${st}.a.1`, 1, 3],
@@ -160,19 +152,19 @@ describe("consumer config fields", () => {
       [`${st}.b.2`, 5, 1],
       [`${st}.a.1`, 6, 0],
     ]);
-    const bad = async (config: Record<string, unknown>) => (await w.request(`$JS.API.CONSUMER.CREATE.${st}`, { stream_name: st, config: { ack_policy: "none", ...config } })).error?.err_code;
+    const bad = async (config: Record<string, unknown>) => (await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}`, { stream_name: st, config: { ack_policy: "none", ...config } })).error?.err_code;
     assert.equal(await bad({ filter_subjects: [`${st}.a.*`, `${st}.a.1`] }), 10138);
     assert.equal(await bad({ filter_subjects: [`${st}.a.1`], filter_subject: `${st}.b.1` }), 10136);
     assert.equal(await bad({ filter_subjects: [""] }), 10139);
     // The filter token form of the create subject does not take filter_subjects.
-    assert.equal((await w.request(`$JS.API.CONSUMER.CREATE.${st}.g.${st}.a.1`, { stream_name: st, config: { name: "g", filter_subjects: [`${st}.a.1`] } })).error.err_code, 10137);
+    assert.equal((await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.g.${st}.a.1`, { stream_name: st, config: { name: "g", filter_subjects: [`${st}.a.1`] } })).error.err_code, 10137);
   });
 
   test("deliver_policy by_start_time and last_per_subject", async () => {
     const st = await stream();
-    for (const x of ["a", "b", "a", "c", "b", "a"]) w.pub(`${st}.${x}`, null, x);
-    await w.flush();
-    const t4 = (await w.request(`$JS.API.STREAM.MSG.GET.${st}`, { seq: 4 })).message.time;
+    for (const x of ["a", "b", "a", "c", "b", "a"]) fx.w.pub(`${st}.${x}`, null, x);
+    await fx.w.flush();
+    const t4 = (await fx.w.request(`$JS.API.STREAM.MSG.GET.${st}`, { seq: 4 })).message.time;
     const bt = await create(st, "t", { ack_policy: "none", deliver_policy: "by_start_time", opt_start_time: t4 });
     assert.equal(bt.num_pending, 3);
     assert.deepEqual(bt.delivered, { consumer_seq: 0, stream_seq: 3 });
@@ -182,9 +174,9 @@ describe("consumer config fields", () => {
     assert.equal(lps2.num_pending, 1);
     const seqs: Record<string, number[][]> = {};
     for (const c of ["t", "l", "l2"]) {
-      const inbox = w.sub(`_INBOX.${st}.${c}`);
+      const inbox = fx.w.sub(`_INBOX.${st}.${c}`);
       pull(st, c, `_INBOX.${st}.${c}`, '{"batch":10,"no_wait":true}');
-      await waitFor("done", () => w.on(inbox).some((m) => statusOf(m) !== ""), 10_000);
+      await waitFor("done", () => fx.w.on(inbox).some((m) => statusOf(m) !== ""), 10_000);
       seqs[c] = deliveries(inbox).map((m) => [ackInfo(m.reply!).sseq, ackInfo(m.reply!).pending]);
     }
     // By start time from 4; last per subject in stream order: c (4), b (5), a (6).
@@ -202,30 +194,30 @@ describe("consumer config fields", () => {
       l2: [[5, 0]],
     });
     // Live messages follow the snapshot.
-    w.pub(`${st}.b`, null, "b");
-    const inbox = w.sub(`_INBOX.${st}.l2b`);
+    fx.w.pub(`${st}.b`, null, "b");
+    const inbox = fx.w.sub(`_INBOX.${st}.l2b`);
     pull(st, "l2", `_INBOX.${st}.l2b`, '{"batch":1,"expires":2000000000}');
-    assert.equal(ackInfo((await w.take(inbox, 1))[0]!.reply!).sseq, 7);
+    assert.equal(ackInfo((await fx.w.take(inbox, 1))[0]!.reply!).sseq, 7);
   });
 
   test("a durable updated by `name` alone stays durable; over-long names are refused", async () => {
     const st = await stream();
-    const made = await w.request(`$JS.API.CONSUMER.CREATE.${st}.d`, { stream_name: st, config: { durable_name: "d", ack_policy: "explicit" } });
+    const made = await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.d`, { stream_name: st, config: { durable_name: "d", ack_policy: "explicit" } });
     assert.equal(made.error, undefined, JSON.stringify(made));
-    const upd = await w.request(`$JS.API.CONSUMER.CREATE.${st}.d`, { stream_name: st, config: { name: "d", ack_policy: "explicit", description: "upd" } });
+    const upd = await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.d`, { stream_name: st, config: { name: "d", ack_policy: "explicit", description: "upd" } });
     assert.equal(upd.error, undefined, JSON.stringify(upd));
     assert.equal(upd.config.description, "upd");
     assert.equal(upd.config.inactive_threshold, undefined, "no ephemeral inactivity threshold for a durable");
-    const info = await w.request(`$JS.API.CONSUMER.INFO.${st}.d`);
+    const info = await fx.w.request(`$JS.API.CONSUMER.INFO.${st}.d`);
     assert.equal(info.config.inactive_threshold, undefined);
     const long = "n".repeat(256);
-    const bad = await w.request(`$JS.API.CONSUMER.CREATE.${st}.${long}`, { stream_name: st, config: { name: long, ack_policy: "explicit" } });
+    const bad = await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.${long}`, { stream_name: st, config: { name: long, ack_policy: "explicit" } });
     assert.equal(bad.error?.err_code, 10102, JSON.stringify(bad));
   });
 
   test("a stream's consumer_limits bound max_ack_pending and inactive_threshold", async () => {
     const st = await stream({ consumer_limits: { max_ack_pending: 10, inactive_threshold: 2000 * MS } });
-    const mk = (name: string, extra: Record<string, unknown>) => w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { name, ack_policy: "explicit", ...extra } });
+    const mk = (name: string, extra: Record<string, unknown>) => fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { name, ack_policy: "explicit", ...extra } });
     assert.deepEqual((await mk("a", { max_ack_pending: 50 })).error, { code: 400, err_code: 10121, description: "consumer max ack pending exceeds system limit of 10" });
     assert.deepEqual((await mk("b", { inactive_threshold: 60_000 * MS })).error, { code: 400, err_code: 10153, description: "consumer inactive threshold exceeds system limit of 2s" });
     const ok = await mk("c", { max_ack_pending: 10, inactive_threshold: 1000 * MS });
@@ -238,7 +230,7 @@ describe("consumer config fields", () => {
     const st = await stream();
     const r = await create(st, "m", { durable_name: "m", ack_policy: "none", metadata: { team: "core", tier: "1" }, description: "a consumer", num_replicas: 1 });
     assert.deepEqual([r.config.metadata, r.config.description, r.config.num_replicas], [{ team: "core", tier: "1" }, "a consumer", 1]);
-    const i = await w.request(`$JS.API.CONSUMER.INFO.${st}.m`);
+    const i = await fx.w.request(`$JS.API.CONSUMER.INFO.${st}.m`);
     assert.deepEqual(i.config.metadata, { team: "core", tier: "1" });
     const big = await create(st, "big", { ack_policy: "none", metadata: { k: "x".repeat(130 * 1024) } });
     assert.equal(big.error.err_code, 10135);

@@ -1,36 +1,26 @@
-// Shared bits for the consumer tests: a JetStream server, v3 client handles, publishing helpers and
-// consumer info in the shape the API returns it.
+// Shared bits for the consumer tests: a describe's JetStream server with v3 client handles or a raw
+// Wire connection, publishing helpers and consumer info in the shape the API returns it.
 import * as v3 from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { startJs, type JsTestServer } from "../jetstream/helpers.js";
-import type { ServerOptions } from "../../server/config/options.js";
+import { jsFixture, type JsTestServer } from "../jetstream/helpers.js";
+import { Wire } from "./wire.js";
 
 export { api, errCode, type Json } from "../jetstream/helpers.js";
 
-export interface Env {
-  s: JsTestServer;
-  nc: v3.NatsConnection;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  close(): Promise<void>;
+/** jsFixture with one @nats-io connection and its JetStream handles: s, nc, js and jsm. */
+export function jsEnvFixture(): { s: JsTestServer; nc: v3.NatsConnection; js: JetStreamClient; jsm: JetStreamManager } {
+  return jsFixture(
+    async (s) => {
+      const nc = await v3.connect({ servers: s.url });
+      return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm: await jetstreamManager(nc, { timeout: 10_000 }) };
+    },
+    (c) => c.nc.close(),
+  );
 }
 
-/** A JetStream server and one @nats-io connection with its JetStream handles. */
-export async function env(overrides: Partial<ServerOptions> = {}): Promise<Env> {
-  const s = await startJs(overrides);
-  const nc = await v3.connect({ servers: s.url });
-  const js = jetstream(nc, { timeout: 10_000 });
-  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
-  return {
-    s,
-    nc,
-    js,
-    jsm,
-    close: async () => {
-      await nc.close();
-      await s.destroy();
-    },
-  };
+/** jsFixture with a raw protocol connection: s and w. */
+export function jsWireFixture(): { s: JsTestServer; w: Wire } {
+  return jsFixture(async (s) => ({ w: await Wire.connect(s.port) }), (c) => c.w.close());
 }
 
 /** Publishes n messages (`${prefix}${i}` payloads, i from 1) to subject(s) and waits for every PubAck. */

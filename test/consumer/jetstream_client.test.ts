@@ -1,20 +1,14 @@
 // @nats-io/jetstream 3.4.0 against tsnats: pull consumers (fetch, next, consume), ordered
 // consumers, push consumers with callbacks and queue groups, and consumer management through jsm.
-import { test, describe, before, after } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { AckPolicy, DeliverPolicy, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { onBoth } from "./both.js";
-import { counts, env, fill, type Env } from "./helpers.js";
+import { counts, fill, jsEnvFixture } from "./helpers.js";
 import { waitFor, within } from "../helpers/wait.js";
 
 describe("@nats-io/jetstream pull consumers", () => {
-  let e: Env;
-  before(async () => {
-    e = await env();
-  });
-  after(async () => {
-    await e.close();
-  });
+  const e = jsEnvFixture();
 
   test("fetch: a batch, exact info, acks move the floor", async () => {
     await e.jsm.streams.add({ name: "F", subjects: ["f.>"] });
@@ -185,13 +179,7 @@ describe("@nats-io/jetstream pull consumers", () => {
 });
 
 describe("@nats-io/jetstream ordered consumers", () => {
-  let e: Env;
-  before(async () => {
-    e = await env();
-  });
-  after(async () => {
-    await e.close();
-  });
+  const e = jsEnvFixture();
 
   test("ordered pull consumer reads everything in order, then live messages", async () => {
     await e.jsm.streams.add({ name: "O", subjects: ["o.>"] });
@@ -240,13 +228,7 @@ describe("@nats-io/jetstream ordered consumers", () => {
 });
 
 describe("@nats-io/jetstream push consumers", () => {
-  let e: Env;
-  before(async () => {
-    e = await env();
-  });
-  after(async () => {
-    await e.close();
-  });
+  const e = jsEnvFixture();
 
   test("push consumer with a callback and explicit acks", async () => {
     await e.jsm.streams.add({ name: "P", subjects: ["p"] });
@@ -301,13 +283,7 @@ describe("@nats-io/jetstream push consumers", () => {
 });
 
 describe("@nats-io/jetstream consumer management", () => {
-  let e: Env;
-  before(async () => {
-    e = await env();
-  });
-  after(async () => {
-    await e.close();
-  });
+  const e = jsEnvFixture();
 
   test("add, info, update, list, delete", async () => {
     await e.jsm.streams.add({ name: "M", subjects: ["m.>"] });

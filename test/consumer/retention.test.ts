@@ -4,12 +4,12 @@
 // the stream (interest: some live consumer whose filter matches has not acked it; workqueue: its
 // consumer has not acked it); after every step the stream holds exactly that many, and at the end
 // exactly those sequences: nothing left behind, nothing removed early.
-import { test, describe, before, after } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { startJs, type JsTestServer } from "../jetstream/helpers.js";
 import { waitFor } from "../helpers/wait.js";
-import { Wire, ackInfo, statusOf, type WireMsg } from "./wire.js";
+import { jsWireFixture } from "./helpers.js";
+import { ackInfo, statusOf, type WireMsg } from "./wire.js";
 
 type Op =
   | { k: "pub"; sub: number }
@@ -44,24 +44,15 @@ const opArb = fc.oneof(
 );
 
 describe("retention with several consumers", () => {
-  let s: JsTestServer;
-  let w: Wire;
+  const fx = jsWireFixture();
   let run = 0;
-  before(async () => {
-    s = await startJs();
-    w = await Wire.connect(s.port);
-  });
-  after(async () => {
-    w.close();
-    await s.destroy();
-  });
 
   async function state(stream: string): Promise<{ messages: number; first_seq: number; last_seq: number }> {
-    return (await w.request(`$JS.API.STREAM.INFO.${stream}`)).state;
+    return (await fx.w.request(`$JS.API.STREAM.INFO.${stream}`)).state;
   }
 
   async function createConsumer(stream: string, c: ModelConsumer): Promise<void> {
-    const r = await w.request(`$JS.API.CONSUMER.CREATE.${stream}.${c.name}`, {
+    const r = await fx.w.request(`$JS.API.CONSUMER.CREATE.${stream}.${c.name}`, {
       stream_name: stream,
       config: { durable_name: c.name, ack_policy: c.ackAll ? "all" : "explicit", ...(c.filter ? { filter_subject: `${stream}.${c.filter}` } : {}) },
     });
@@ -70,17 +61,17 @@ describe("retention with several consumers", () => {
 
   async function pull(stream: string, c: ModelConsumer, n: number): Promise<void> {
     const inbox = `_INBOX.r${run}.${c.name}.${Math.random().toString(36).slice(2)}`;
-    const sid = w.sub(inbox);
-    w.pub(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${c.name}`, inbox, JSON.stringify({ batch: n, no_wait: true }));
-    await waitFor("pull done", () => w.on(sid).length >= n || w.on(sid).some((m) => statusOf(m) !== ""), 10_000, 1);
-    await w.flush();
-    w.unsub(sid);
-    c.outstanding.push(...w.on(sid).filter((m) => statusOf(m) === ""));
+    const sid = fx.w.sub(inbox);
+    fx.w.pub(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${c.name}`, inbox, JSON.stringify({ batch: n, no_wait: true }));
+    await waitFor("pull done", () => fx.w.on(sid).length >= n || fx.w.on(sid).some((m) => statusOf(m) !== ""), 10_000, 1);
+    await fx.w.flush();
+    fx.w.unsub(sid);
+    c.outstanding.push(...fx.w.on(sid).filter((m) => statusOf(m) === ""));
   }
 
   async function runProperty(kind: "interest" | "workqueue", ops: Op[], filters: (string | null)[], ackAll: boolean[]): Promise<void> {
     const stream = `R${++run}`;
-    const r = await w.request(`$JS.API.STREAM.CREATE.${stream}`, { name: stream, subjects: [`${stream}.>`], retention: kind, storage: run % 2 ? "file" : "memory" });
+    const r = await fx.w.request(`$JS.API.STREAM.CREATE.${stream}`, { name: stream, subjects: [`${stream}.>`], retention: kind, storage: run % 2 ? "file" : "memory" });
     assert.equal(r.error, undefined);
     const consumers: ModelConsumer[] = [];
     const add = async (filter: string | null, all: boolean) => {
@@ -103,7 +94,7 @@ describe("retention with several consumers", () => {
       switch (op.k) {
         case "pub": {
           const subj = SUBJECTS[op.sub]!;
-          const ack = await w.request(`${stream}.${subj}`, "x");
+          const ack = await fx.w.request(`${stream}.${subj}`, "x");
           assert.equal(ack.seq, lastSeq + 1, "every publish takes a sequence");
           lastSeq = ack.seq;
           // An interest stream keeps nothing nobody wants.
@@ -119,8 +110,8 @@ describe("retention with several consumers", () => {
           if (c.outstanding.length === 0) break;
           const m = c.outstanding[op.i % c.outstanding.length]!;
           const a = ackInfo(m.reply!);
-          w.pub(m.reply!, null, op.how);
-          await w.flush();
+          fx.w.pub(m.reply!, null, op.how);
+          await fx.w.flush();
           if (op.how === "-NAK") break;
           if (c.ackAll) {
             // Everything this consumer was given up to it (a TERM too, as in nats-server).
@@ -139,7 +130,7 @@ describe("retention with several consumers", () => {
         case "del": {
           if (live.length === 0) break;
           const c = live[op.c % live.length]!;
-          assert.equal((await w.request(`$JS.API.CONSUMER.DELETE.${stream}.${c.name}`)).success, true);
+          assert.equal((await fx.w.request(`$JS.API.CONSUMER.DELETE.${stream}.${c.name}`)).success, true);
           c.alive = false;
           break;
         }
@@ -152,18 +143,18 @@ describe("retention with several consumers", () => {
     // Exactly the expected sequences.
     const present: number[] = [];
     for (let seq = 1; seq <= lastSeq; seq++) {
-      const g = await w.request(`$JS.API.STREAM.MSG.GET.${stream}`, { seq });
+      const g = await fx.w.request(`$JS.API.STREAM.MSG.GET.${stream}`, { seq });
       if (!g.error) present.push(seq);
     }
     assert.deepEqual(present, expected());
     // Acking everything that is left empties the stream of what the consumers cover.
     for (const c of consumers.filter((x) => x.alive)) {
       await pull(stream, c, 100);
-      for (const m of c.outstanding) w.pub(m.reply!, null, "+ACK");
+      for (const m of c.outstanding) fx.w.pub(m.reply!, null, "+ACK");
       for (const m of c.outstanding) c.acked.add(ackInfo(m.reply!).sseq);
       c.outstanding = [];
     }
-    await w.flush();
+    await fx.w.flush();
     for (const [seq, subj] of [...stored]) if (!retained(seq, subj)) stored.delete(seq);
     assert.equal((await state(stream)).messages, stored.size, "after acking everything");
     if (kind === "interest") assert.equal(stored.size, 0, "nothing is left behind once every consumer acked");
@@ -194,8 +185,8 @@ describe("retention with several consumers", () => {
 
   test("workqueue streams refuse overlapping or a second unfiltered consumer, and non-explicit acks", async () => {
     const st = "WQX";
-    await w.request(`$JS.API.STREAM.CREATE.${st}`, { name: st, subjects: [`${st}.>`], retention: "workqueue" });
-    const mk = (name: string, config: Record<string, unknown>) => w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { durable_name: name, ack_policy: "explicit", ...config } });
+    await fx.w.request(`$JS.API.STREAM.CREATE.${st}`, { name: st, subjects: [`${st}.>`], retention: "workqueue" });
+    const mk = (name: string, config: Record<string, unknown>) => fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { durable_name: name, ack_policy: "explicit", ...config } });
     assert.equal((await mk("a", { filter_subject: `${st}.a.>` })).error, undefined);
     assert.equal((await mk("b", { filter_subject: `${st}.a.x` })).error.err_code, 10100);
     assert.equal((await mk("c", {})).error.err_code, 10099);
@@ -204,7 +195,7 @@ describe("retention with several consumers", () => {
     assert.equal((await mk("f", { filter_subject: `${st}.b`, deliver_policy: "new" })).error.err_code, 10101);
     assert.equal((await mk("g", { filter_subject: `${st}.b` })).error, undefined);
     // Deleting a consumer frees its subjects for another.
-    await w.request(`$JS.API.CONSUMER.DELETE.${st}.a`);
+    await fx.w.request(`$JS.API.CONSUMER.DELETE.${st}.a`);
     assert.equal((await mk("b", { filter_subject: `${st}.a.x` })).error, undefined);
   });
 });

@@ -1,5 +1,6 @@
-// Shared bits for JetStream tests: a server with JetStream on a temp store, and raw API calls that
-// return the parsed JSON (so tests see exactly what clients see).
+// Shared bits for JetStream tests: a server with JetStream on a temp store (also as a describe's
+// fixture), and raw API calls that return the parsed JSON (so tests see exactly what clients see).
+import { before, after } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +26,31 @@ export async function startJs(overrides: Partial<ServerOptions> = {}, dir?: stri
       if (!dir) rmSync(storeDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For the enclosing describe: its before hook starts a JetStream server (startJs's arguments; a
+ * random port, a temp store) and opens `connect`'s connections to it, its after hook closes them
+ * with `close` and destroys the server. The returned object's fields are set once before has run.
+ */
+export function jsFixture<C extends object>(connect: (s: JsTestServer) => Promise<C>, close: (c: C) => unknown, ...start: Parameters<typeof startJs>): { s: JsTestServer } & C {
+  const fx = {} as { s: JsTestServer } & C;
+  let connected = false;
+  before(async () => {
+    fx.s = await startJs(...start);
+    Object.assign(fx, await connect(fx.s));
+    connected = true;
+  });
+  after(async () => {
+    if (connected) await close(fx);
+    await fx.s?.destroy();
+  });
+  return fx;
+}
+
+/** jsFixture with one @nats-io connection: s and nc. */
+export function jsClientFixture(...start: Parameters<typeof startJs>): { s: JsTestServer; nc: v3.NatsConnection } {
+  return jsFixture(async (s) => ({ nc: await v3.connect({ servers: s.url }) }), (c) => c.nc.close(), ...start);
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,11 +1,10 @@
 // The key-value store of @nats-io/kv 3.4.0 end to end: every operation the library has, on a file
 // bucket (direct get) and through a handle opened without direct get (STREAM.MSG.GET).
-import { test, describe, before, after } from "node:test";
+import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
-import * as v3 from "@nats-io/transport-node";
 import { Kvm, type KV, type KvWatchEntry } from "@nats-io/kv";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { api, startJs, type JsTestServer } from "./helpers.js";
+import { api, jsClientFixture } from "./helpers.js";
 import { waitFor, within } from "../helpers/wait.js";
 
 /** Collects from an iterator until `done` says stop (or the deadline passes). */
@@ -30,22 +29,15 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 for (const storage of ["file", "memory"] as const) {
   describe(`@nats-io/kv (${storage} storage)`, () => {
-    let s: JsTestServer;
-    let nc: v3.NatsConnection;
+    const fx = jsClientFixture();
     let kvm: Kvm;
-    before(async () => {
-      s = await startJs();
-      nc = await v3.connect({ servers: s.url });
-      kvm = new Kvm(nc);
-    });
-    after(async () => {
-      await nc.close();
-      await s.destroy();
+    before(() => {
+      kvm = new Kvm(fx.nc);
     });
 
     test("bucket creation sends the stream config K expects back", async () => {
       await kvm.create("cfg", { history: 3, storage: storage === "file" ? "file" : "memory" } as never);
-      const si = await api(nc, "$JS.API.STREAM.INFO.KV_cfg");
+      const si = await api(fx.nc, "$JS.API.STREAM.INFO.KV_cfg");
       assert.equal(si.config.name, "KV_cfg");
       assert.deepEqual(si.config.subjects, ["$KV.cfg.>"]);
       assert.equal(si.config.max_msgs_per_subject, 3);
@@ -166,7 +158,7 @@ for (const storage of ["file", "memory"] as const) {
       const uw = await kv.watch({ include: "updates" });
       const updates = collect(uw, (g) => g.length >= 1);
       // The watcher is created (and its consumer exists) before the put: nothing before it shows.
-      await waitFor("watch consumer", async () => (await api(nc, "$JS.API.STREAM.INFO.KV_w")).state.consumer_count >= 1, 5000);
+      await waitFor("watch consumer", async () => (await api(fx.nc, "$JS.API.STREAM.INFO.KV_w")).state.consumer_count >= 1, 5000);
       await kv.put("d", "4");
       assert.deepEqual((await updates).map((e) => [e.key, e.string(), e.isUpdate]), [["d", "4", true]]);
 
@@ -186,18 +178,18 @@ for (const storage of ["file", "memory"] as const) {
       await kv.put("b", "1");
       await kv.delete("a");
       await kv.purge("b");
-      const before = (await api(nc, "$JS.API.STREAM.INFO.KV_pd")).state.messages;
+      const before = (await api(fx.nc, "$JS.API.STREAM.INFO.KV_pd")).state.messages;
       assert.equal(before, 3, "a: PUT and DEL; b: its PURGE rolled up the PUT");
       // Markers newer than olderMillis are kept (keep 1); -1 removes all of them.
       const r = await (kv as unknown as { purgeDeletes(ms: number): Promise<{ success: boolean; purged: number }> }).purgeDeletes(-1);
       assert.equal(r.success, true);
       assert.equal(r.purged, 3);
-      assert.equal((await api(nc, "$JS.API.STREAM.INFO.KV_pd")).state.messages, 0);
+      assert.equal((await api(fx.nc, "$JS.API.STREAM.INFO.KV_pd")).state.messages, 0);
 
       const names = (await all(kvm.list())).map((b) => b.bucket).sort();
       for (const n of ["pd", "ops", "hist", "w", "cfg"]) assert.ok(names.includes(n), `${n} listed in ${names}`);
       assert.equal(await kv.destroy(), true);
-      assert.equal((await api(nc, "$JS.API.STREAM.INFO.KV_pd")).error.err_code, 10059);
+      assert.equal((await api(fx.nc, "$JS.API.STREAM.INFO.KV_pd")).error.err_code, 10059);
       await assert.rejects(kvm.open("pd").then((k) => k.status()));
     });
 
@@ -214,7 +206,7 @@ for (const storage of ["file", "memory"] as const) {
 
     test("bucket limits: max value size, max bytes, ttl", async () => {
       const kv = await kvm.create("lim", { maxValueSize: 8, max_bytes: 4096, ttl: 2000, storage: storage === "file" ? "file" : "memory" } as never);
-      const si = await api(nc, "$JS.API.STREAM.INFO.KV_lim");
+      const si = await api(fx.nc, "$JS.API.STREAM.INFO.KV_lim");
       assert.equal(si.config.max_msg_size, 8);
       assert.equal(si.config.max_bytes, 4096);
       assert.equal(si.config.max_age, 2_000_000_000);
@@ -225,7 +217,7 @@ for (const storage of ["file", "memory"] as const) {
     });
 
     test("the JetStream manager sees the KV stream like any other", async () => {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(fx.nc);
       const info = await jsm.streams.info("KV_ops");
       assert.equal(info.config.name, "KV_ops");
       const found = await jsm.streams.find("$KV.ops.a.b");

@@ -1,11 +1,10 @@
 // The object store of @nats-io/obj 3.4.0 end to end: multi-chunk put/get with the client's
 // digest check, info, list, update (rename and metadata), delete, links, watch, seal, status.
-import { test, describe, before, after } from "node:test";
+import { test, describe, before } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import * as v3 from "@nats-io/transport-node";
 import { Objm, type ObjectStore, type ObjectWatchInfo } from "@nats-io/obj";
-import { api, startJs, type JsTestServer } from "./helpers.js";
+import { api, jsClientFixture } from "./helpers.js";
 import { within } from "../helpers/wait.js";
 
 /** Deterministic bytes (a seeded xorshift), so a wrong chunk order changes the digest. */
@@ -50,23 +49,16 @@ async function readAll(rs: ReadableStream<Uint8Array>): Promise<Uint8Array> {
 
 for (const storage of ["file", "memory"] as const) {
   describe(`@nats-io/obj (${storage} storage)`, () => {
-    let s: JsTestServer;
-    let nc: v3.NatsConnection;
+    const fx = jsClientFixture();
     let objm: Objm;
     let os: ObjectStore;
     before(async () => {
-      s = await startJs();
-      nc = await v3.connect({ servers: s.url });
-      objm = new Objm(nc);
+      objm = new Objm(fx.nc);
       os = await objm.create("files", { storage: storage === "file" ? "file" : "memory" } as never);
-    });
-    after(async () => {
-      await nc.close();
-      await s.destroy();
     });
 
     test("the bucket's stream", async () => {
-      const si = await api(nc, "$JS.API.STREAM.INFO.OBJ_files");
+      const si = await api(fx.nc, "$JS.API.STREAM.INFO.OBJ_files");
       assert.deepEqual(si.config.subjects, ["$O.files.C.>", "$O.files.M.>"]);
       assert.equal(si.config.allow_rollup_hdrs, true);
       assert.equal(si.config.discard, "new");
@@ -88,7 +80,7 @@ for (const storage of ["file", "memory"] as const) {
       assert.equal(r.info.description, "three chunks and a bit");
       assert.deepEqual(r.info.metadata, { k: "v" });
       // Chunks are messages on $O.files.C.<nuid>, the meta a rollup on $O.files.M.<name>.
-      const st = (await api(nc, "$JS.API.STREAM.INFO.OBJ_files", { subjects_filter: "$O.files.C.>" })).state;
+      const st = (await api(fx.nc, "$JS.API.STREAM.INFO.OBJ_files", { subjects_filter: "$O.files.C.>" })).state;
       assert.deepEqual(Object.values(st.subjects), [4]);
     });
 
@@ -109,7 +101,7 @@ for (const storage of ["file", "memory"] as const) {
       const v2 = await os.putBlob({ name: "hello.txt" }, new TextEncoder().encode("hello again"));
       assert.notEqual(v2.nuid, before!.nuid);
       assert.ok(v2.revision > before!.revision);
-      const old = await api(nc, "$JS.API.STREAM.INFO.OBJ_files", { subjects_filter: `$O.files.C.${before!.nuid}` });
+      const old = await api(fx.nc, "$JS.API.STREAM.INFO.OBJ_files", { subjects_filter: `$O.files.C.${before!.nuid}` });
       assert.equal(old.state.subjects, undefined, "the previous version's chunks were purged");
       assert.equal(new TextDecoder().decode((await os.getBlob("hello.txt"))!), "hello again");
       assert.equal(await os.get("nope"), null);
@@ -197,7 +189,7 @@ for (const storage of ["file", "memory"] as const) {
       assert.ok(st.size > 0);
       await assert.rejects(sos.putBlob({ name: "refused" }, new TextEncoder().encode("x")), (e: Error) => /sealed/.test(e.message));
       assert.equal(new TextDecoder().decode((await sos.getBlob("kept"))!), "keep me", "a sealed store is still readable");
-      const si = await api(nc, "$JS.API.STREAM.INFO.OBJ_sealme");
+      const si = await api(fx.nc, "$JS.API.STREAM.INFO.OBJ_sealme");
       assert.equal(si.config.sealed, true);
       assert.equal(si.config.deny_delete, true);
       assert.equal(si.config.deny_purge, true);
@@ -205,7 +197,7 @@ for (const storage of ["file", "memory"] as const) {
       for await (const x of objm.list()) names.push(x.bucket);
       for (const n of ["files", "watched", "sealme"]) assert.ok(names.includes(n), `${n} in ${names}`);
       assert.equal(await sos.destroy(), true);
-      assert.equal((await api(nc, "$JS.API.STREAM.INFO.OBJ_sealme")).error.err_code, 10059);
+      assert.equal((await api(fx.nc, "$JS.API.STREAM.INFO.OBJ_sealme")).error.err_code, 10059);
     });
   });
 }

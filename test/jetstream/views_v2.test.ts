@@ -1,10 +1,10 @@
 // The key-value and object stores of the legacy `nats` v2 client (js.views.kv() / js.views.os()),
 // which speak to the server through their own code paths (ordered push subscriptions, the
 // subject-appended direct get, STREAM.NAMES lookups).
-import { test, describe, before, after } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { connect, StringCodec, type NatsConnection, type JetStreamClient } from "nats";
-import { api, startJs, type JsTestServer } from "./helpers.js";
+import { connect, StringCodec } from "nats";
+import { api, jsFixture } from "./helpers.js";
 import { within } from "../helpers/wait.js";
 
 const sc = StringCodec();
@@ -16,21 +16,16 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 describe("nats v2 client: js.views.kv() and js.views.os()", () => {
-  let s: JsTestServer;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  before(async () => {
-    s = await startJs();
-    nc = await connect({ servers: s.url });
-    js = nc.jetstream();
-  });
-  after(async () => {
-    await nc.close();
-    await s.destroy();
-  });
+  const fx = jsFixture(
+    async (s) => {
+      const nc = await connect({ servers: s.url });
+      return { nc, js: nc.jetstream() };
+    },
+    (c) => c.nc.close(),
+  );
 
   test("kv: put, get, revisions, create, update, delete, purge, history, keys, status", async () => {
-    const kv = await js.views.kv("v2kv", { history: 4 });
+    const kv = await fx.js.views.kv("v2kv", { history: 4 });
     const r1 = await kv.put("a", sc.encode("1"));
     const r2 = await kv.put("a", sc.encode("2"));
     assert.equal(sc.decode((await kv.get("a"))!.value), "2");
@@ -58,7 +53,7 @@ describe("nats v2 client: js.views.kv() and js.views.os()", () => {
   });
 
   test("kv: watch delivers current values, then updates", async () => {
-    const kv = await js.views.kv("v2watch");
+    const kv = await fx.js.views.kv("v2watch");
     await kv.put("x", sc.encode("1"));
     await kv.put("y", sc.encode("2"));
     const w = await kv.watch();
@@ -75,7 +70,7 @@ describe("nats v2 client: js.views.kv() and js.views.os()", () => {
   });
 
   test("os: multi-chunk put/get, info, list, delete, seal", async () => {
-    const os = await js.views.os("v2obj");
+    const os = await fx.js.views.os("v2obj");
     const data = new Uint8Array(300_000);
     for (let i = 0; i < data.length; i++) data[i] = (i * 31) & 0xff;
     const info = await os.putBlob({ name: "blob", options: { max_chunk_size: 64 * 1024 } }, data);
@@ -92,6 +87,6 @@ describe("nats v2 client: js.views.kv() and js.views.os()", () => {
     const st = await os.seal();
     assert.equal(st.sealed, true);
     await assert.rejects(os.putBlob({ name: "late" }, sc.encode("x")));
-    assert.equal((await api(nc as never, "$JS.API.STREAM.INFO.OBJ_v2obj")).config.sealed, true);
+    assert.equal((await api(fx.nc as never, "$JS.API.STREAM.INFO.OBJ_v2obj")).config.sealed, true);
   });
 });

@@ -1,24 +1,8 @@
-// Go's renderings that monitoring JSON carries: time.Duration.String(), nats-server's uptime,
-// time.Time in JSON, and json.Marshal's escapes.
+// Go's renderings that monitoring JSON carries: nats-server's uptime, time.Time in JSON, and
+// json.Marshal's escapes (time.Duration.String(): test/core/go_duration.test.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { goDuration, goJson, goTime, goUptime } from "../../server/monitor/gofmt.js";
-
-test("durations as Go prints them", () => {
-  const cases: Array<[number, string]> = [
-    [0, "0s"],
-    [1, "1ns"],
-    [999, "999ns"],
-    [1_500, "1.5µs"],
-    [10_401_491, "10.401491ms"],
-    [1_000_000, "1ms"],
-    [1_000_000_000, "1s"],
-    [61_500_000_000, "1m1.5s"],
-    [3_600_000_000_000, "1h0m0s"],
-    [-2_000, "-2µs"],
-  ];
-  for (const [ns, s] of cases) assert.equal(goDuration(ns), s, String(ns));
-});
+import { goJson, goTime, goUptime } from "../../server/monitor/gofmt.js";
 
 test("uptime in nats-server's compact form", () => {
   assert.equal(goUptime(0), "0s");
