@@ -7,10 +7,8 @@
 // every write and rebuilt from the indexes at open. The totals are also saved in the `state` row
 // of every commit, which carries the sequence counters across purges and restarts.
 
-import Database from "better-sqlite3";
-import { close as fsClose, closeSync, existsSync, fdatasync, fsync, fsyncSync, open as fsOpen, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { close as fsClose, closeSync, fdatasync, fsync, open as fsOpen, openSync } from "node:fs";
 import type { CheckpointTicket, Checkpointer } from "./checkpointer.js";
-import { LOCK_SUFFIX, StreamLock } from "./stream_lock.js";
 import { dirname } from "node:path";
 import { ConsumerHandle, type ConsumerOwner } from "./consumer_handle.js";
 import { ConsumerStateCore, emptyConsumerState, type ConsumerSink } from "./consumer_state.js";
@@ -24,24 +22,28 @@ import {
   StoreCorruptError,
   StoreError,
   StoreFailedError,
-  StoreOpenError,
-  StreamExistsError,
-  StreamNotFoundError,
 } from "./errors.js";
 import { consumerCrc, msgCrc, pendingCrc, redeliveredCrc, stateCrc, textCrc } from "./checksum.js";
 import { runCallbacks, type Committable, type GroupCommit } from "./group_commit.js";
 import { fileStoreMsgSize, subjectBytes } from "./msg_size.js";
-import { BLOCK_SHIFT, BLOCK_SIZE, blockOf, SeqBlocks } from "./seq_blocks.js";
+import { BLOCK_SIZE, blockOf, SeqBlocks } from "./seq_blocks.js";
+import { createDatabase, openDatabase, type InitialMeta, type OpenOptions } from "./sqlite_open.js";
+import { isCorruptionError } from "./sqlite_schema.js";
 import {
-  APPLICATION_ID,
-  checkFileHeader,
-  EXPECTED_OBJECTS,
-  FORMAT_VERSION,
-  isCorruptionError,
-  isOpenCorruption,
-  PAGE_SIZE,
-  SCHEMA,
-} from "./sqlite_schema.js";
+  asBuffer,
+  BadRow,
+  big,
+  blob,
+  CHUNK,
+  int,
+  NS_PER_SEC,
+  prepareStatements,
+  ROWS_PER_INSERT,
+  text,
+  type DB,
+  type Statements,
+  type Stmt,
+} from "./sqlite_statements.js";
 import {
   loadNextMsgsOneByOne,
   NO_LIMITS,
@@ -55,46 +57,28 @@ import {
   type ConsumerStore,
   type LimitRemovalHandler,
   type Nanos,
-  type RemovedMsg,
   type SimpleState,
   type StateOptions,
   type StoredMsg,
   type StoreLimits,
   type StreamState,
   type StreamStore,
-  type FsyncMode,
-  type SyncInterval,
-  type VerifyLevel,
 } from "./store.js";
 import { SubjectEntry, SubjectIndex, type EntrySet } from "./subject_index.js";
 import { hasWildcard, isAllFilter } from "./subject_match.js";
+import type { StreamLock } from "./stream_lock.js";
 
-type DB = Database.Database;
-type Stmt = Database.Statement;
+export type { InitialMeta } from "./sqlite_open.js";
 
-/** What a new stream database is created with (StreamStore.saveConfig / setMeta values). */
-export interface InitialMeta {
-  config?: string;
-  meta?: Record<string, string>;
-}
-
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends OpenOptions {
   commit: GroupCommit;
   checkpointer: Checkpointer;
-  syncInterval: SyncInterval;
-  fsync: FsyncMode;
-  verify: VerifyLevel;
-  cacheKiB: number;
 }
 
-const NS_PER_SEC = 1_000_000_000n;
 /** Up to this many matching subjects, a wildcard next-message lookup asks each subject's index. */
 const CANDIDATE_SUBJECTS = 64;
 /** Rows a wildcard lookup scans in sequence order before switching to per-subject lookups. */
 const SCAN_ROWS = 1024;
-const CHUNK = 256;
-/** Rows per multi-row INSERT: binding is cheaper per row than one statement per message. */
-const ROWS_PER_INSERT = 32;
 /** Free pages returned to the file system per commit after large removals. */
 const VACUUM_PAGES = 4096;
 /** WAL bytes written (estimated) after which the checkpoint thread copies the WAL into the database. */
@@ -112,13 +96,9 @@ const WAL_MAX_BYTES = 512 * 1024 * 1024;
 /** How long close() waits for the checkpoint thread to let go of the database. */
 const CHECKPOINT_CLOSE_WAIT_MS = 60_000;
 
-/** Thrown while decoding a row whose values are not what we wrote; turned into StoreCorruptError. */
-class BadRow extends Error {}
-
 const EMPTY_BLOB = Buffer.alloc(0);
 /** Numbers per row in loadNextMsgs' text: seq, ts seconds, ts nanoseconds, sid, ttl, crc, header length (-1: none), payload length. */
 const META_COLS = 8;
-const NS_PER_S = 1_000_000_000n;
 /** Above this average message size (bytes) loadNextMsgs reads one by one. */
 const CONCAT_AVG_MAX = 2048;
 
@@ -146,40 +126,6 @@ function parseNumberList(s: string, out: Float64Array): boolean {
     }
   }
   return n === out.length;
-}
-
-function big(v: unknown): bigint {
-  if (typeof v !== "bigint") throw new BadRow(`expected an integer, found ${typeof v}`);
-  return v;
-}
-
-function int(v: unknown): number {
-  if (typeof v === "bigint") return Number(v);
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new BadRow(`expected an integer, found ${typeof v}`);
-  return v;
-}
-
-function text(v: unknown): string {
-  if (typeof v !== "string") throw new BadRow(`expected text, found ${typeof v}`);
-  return v;
-}
-
-function blob(v: unknown): Buffer {
-  if (!Buffer.isBuffer(v)) throw new BadRow(`expected a blob, found ${typeof v}`);
-  return v;
-}
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwner {
@@ -219,12 +165,12 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private readonly consumerHandles = new Map<string, ConsumerHandle>();
   private readonly dirtyConsumers = new Set<ConsumerHandle>();
 
-  private readonly s: ReturnType<typeof prepareStatements>;
+  private readonly s: Statements;
   /** Messages stored but not yet inserted: 8 values per row, in the order of the INSERT. */
   private rows: unknown[] = [];
 
   /** The prepared statements, after inserting the rows still held (so SQL always sees every write). */
-  private get q(): ReturnType<typeof prepareStatements> {
+  private get q(): Statements {
     if (this.rows.length > 0) this.insertRows();
     return this.s;
   }
@@ -294,82 +240,15 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   // ---- create / open ------------------------------------------------------------------------
 
-  /**
-   * Creates the database under a temporary name and renames it into place, so a crash never
-   * leaves a half-initialised file that recovery would report as a corrupt stream.
-   */
+  /** Creates the stream's database (atomically, see createDatabase) and opens it. */
   static create(path: string, account: string, name: string, opts: SqliteStoreOptions, init: InitialMeta = {}): SqliteStreamStore {
-    if (existsSync(path)) throw new StreamExistsError(account, name);
-    const tmp = `${path}.creating`;
-    // Leftovers of an interrupted create or delete; a stray -wal must never meet a new file.
-    for (const f of [tmp, `${tmp}-journal`, `${path}-wal`, `${path}-shm`, `${path}-journal`]) rmSync(f, { force: true });
-    const db = new Database(tmp);
-    try {
-      db.pragma(`page_size = ${PAGE_SIZE}`);
-      db.pragma("auto_vacuum = INCREMENTAL");
-      db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${FORMAT_VERSION}`);
-      db.pragma("journal_mode = DELETE");
-      db.pragma("synchronous = FULL");
-      db.exec("BEGIN");
-      db.exec(SCHEMA);
-      const put = db.prepare("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?)");
-      const rows: [string, string][] = [
-        ["format", String(FORMAT_VERSION)],
-        ["account", account],
-        ["stream", name],
-      ];
-      // The stream's config and metadata arrive with the file itself: no crash can leave a stream
-      // database without the config that says what it is.
-      if (init.config !== undefined) rows.push(["config", init.config]);
-      for (const [k, v] of Object.entries(init.meta ?? {})) rows.push([`user:${k}`, v]);
-      for (const [k, v] of rows) put.run(k, v, textCrc(k, v));
-      db.prepare("INSERT INTO state VALUES (1, 0, 0, 0, 0, 0, 0, ?)").run(stateCrc(0, 0n, 0, 0n, 0, 0));
-      db.exec("COMMIT");
-    } catch (e) {
-      db.close();
-      rmSync(tmp, { force: true });
-      throw new StoreOpenError(account, name, path, "cannot create database", e);
-    }
-    db.close();
-    fsyncPath(tmp);
-    renameSync(tmp, path);
-    fsyncPath(dirname(path));
+    createDatabase(path, account, name, init);
     return SqliteStreamStore.open(path, account, name, { ...opts, verify: "light" });
   }
 
   static open(path: string, account: string, name: string, opts: SqliteStoreOptions): SqliteStreamStore {
-    const corrupt = (detail: string, cause?: unknown) => new StoreCorruptError(account, name, path, detail, cause);
-    if (!existsSync(path)) throw new StreamNotFoundError(account, name);
-    const wal = `${path}-wal`;
-    const walPresent = existsSync(wal) && statSync(wal).size > 0;
-    const problem = checkFileHeader(path, walPresent);
-    if (problem !== null) throw corrupt(problem);
-
-    let lock: StreamLock | null;
+    const { db, lock, walPresent, corrupt, fail } = openDatabase(path, account, name, opts);
     try {
-      lock = StreamLock.acquire(path);
-    } catch (e) {
-      throw new StoreOpenError(account, name, path, `cannot take the lock ${path}${LOCK_SUFFIX}: ${(e as Error).message}`, e);
-    }
-    if (lock === null) throw new StoreOpenError(account, name, path, "database is locked (in use by another server)");
-    let db: DB;
-    try {
-      db = new Database(path, { fileMustExist: true, timeout: 0 });
-    } catch (e) {
-      lock.release();
-      if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
-      throw new StoreOpenError(account, name, path, (e as Error).message, e);
-    }
-    try {
-      configure(db, opts);
-      checkSchema(db, account, name, corrupt);
-      if (opts.verify !== "light") {
-        // quick_check: every page's structure. integrity_check adds that indexes match tables.
-        const check = opts.verify === "full" ? "integrity_check" : "quick_check";
-        const res = db.pragma(`${check}(20)`, { simple: false }) as Record<string, string>[];
-        if (res.length !== 1 || res[0]![check] !== "ok") throw corrupt(`${check}: ${res.map((r) => r[check]).join("; ")}`);
-      }
       const store = new SqliteStreamStore(db, path, account, name, opts.commit, opts);
       store.load(corrupt);
       if (opts.verify === "full") store.verifyAll(corrupt);
@@ -379,15 +258,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       if (walPresent) store.requestCheckpoint();
       return store;
     } catch (e) {
-      try {
-        db.close();
-      } catch {
-        // already failing; the original error is the one to report
-      }
-      lock.release();
-      if (e instanceof StoreError) throw e;
-      if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
-      throw new StoreOpenError(account, name, path, (e as Error).message, e);
+      return fail(e);
     }
   }
 
@@ -1303,7 +1174,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       const seq = v[o]!;
       if (v[o + 1] !== sec) {
         sec = v[o + 1]!;
-        secNs = BigInt(sec) * NS_PER_S;
+        secNs = BigInt(sec) * NS_PER_SEC;
       }
       const ts = secNs + BigInt(v[o + 2]!);
       const ttl = v[o + 4]!;
@@ -1789,126 +1660,4 @@ function sidsOf(m: EntrySet): number[] {
   const out: number[] = [];
   for (const e of m) out.push(e.sid);
   return out;
-}
-
-function configure(db: DB, opts: SqliteStoreOptions): void {
-  // Normal locking (the checkpoint thread has its own connection); StreamLock keeps other
-  // processes out, since the in-memory state assumes this process is the only writer.
-  const mode = db.pragma("journal_mode = WAL", { simple: true });
-  if (mode !== "wal") throw new Error(`cannot enable WAL (journal_mode is ${String(mode)})`);
-  // FULL (fsync inline): SQLite fsyncs the WAL inside every COMMIT.
-  // NORMAL: COMMIT writes the WAL to the OS (survives kill -9); durability then comes from our
-  // background fdatasync (fsync background) or the periodic checkpoint (sync interval).
-  db.pragma(`synchronous = ${opts.syncInterval === "always" && opts.fsync === "inline" ? "FULL" : "NORMAL"}`);
-  db.pragma(`cache_size = ${-Math.max(256, Math.floor(opts.cacheKiB))}`);
-  db.pragma("temp_store = MEMORY");
-  // Checkpoints run on the checkpoint thread, never inside a COMMIT on the event loop.
-  db.pragma("wal_autocheckpoint = 0");
-  db.pragma("journal_size_limit = 67108864");
-}
-
-function checkSchema(db: DB, account: string, name: string, corrupt: (d: string) => StoreCorruptError): void {
-  const appId = db.pragma("application_id", { simple: true });
-  if (appId !== APPLICATION_ID) throw corrupt(`application_id ${String(appId)} is not a tsnats stream`);
-  const version = db.pragma("user_version", { simple: true });
-  if (version !== FORMAT_VERSION) throw corrupt(`unsupported format version ${String(version)}`);
-  // The exact schema text: a damaged CREATE statement would otherwise surface later as a
-  // misleading "no such column" from a statement we prepare.
-  const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
-  const want = expectedSchema();
-  if (schema.length !== want.length || schema.some((r, i) => r.some((v, j) => v !== want[i]![j]))) {
-    const names = new Set(schema.map((r) => r[1]));
-    const missing = EXPECTED_OBJECTS.filter((o) => !names.has(o));
-    throw corrupt(missing.length > 0 ? `schema objects missing: ${missing.join(", ")}` : "schema differs from the expected layout");
-  }
-  const meta = new Map<string, string>();
-  for (const [k, v, crc] of db.prepare("SELECT key, value, crc FROM meta").raw().all() as unknown[][]) {
-    if (typeof k !== "string" || typeof v !== "string" || crc !== textCrc(k, v)) throw corrupt(`metadata row ${JSON.stringify(k)}: checksum mismatch`);
-    meta.set(k, v);
-  }
-  if (meta.get("stream") !== name || meta.get("account") !== account) {
-    throw corrupt(`file belongs to stream ${JSON.stringify(meta.get("stream"))} of account ${JSON.stringify(meta.get("account"))}`);
-  }
-}
-
-let schemaRows: unknown[][] | null = null;
-
-/** sqlite_schema rows of a freshly created database, to compare opened files against. */
-function expectedSchema(): unknown[][] {
-  if (schemaRows === null) {
-    const db = new Database(":memory:");
-    db.exec(SCHEMA);
-    schemaRows = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
-    db.close();
-  }
-  return schemaRows;
-}
-
-function prepareStatements(db: DB) {
-  const p = (sql: string): Stmt => db.prepare(sql);
-  const row = "ts, sid, ttl, crc, hdr, data";
-  return {
-    begin: p("BEGIN"),
-    commit: p("COMMIT"),
-    rollback: p("ROLLBACK"),
-    ins: p("INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-    insMany: p(`INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES ${Array(ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`),
-    insSubject: p("INSERT INTO subjects (subject) VALUES (?) ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject RETURNING sid").pluck(),
-    delSubject: p("DELETE FROM subjects WHERE sid = ?"),
-    get: p(`SELECT ${row} FROM msgs WHERE seq = ?`).raw().safeIntegers(),
-    getNext: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
-    getNextSid: p(`SELECT seq, ${row} FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
-    getPrev: p(`SELECT seq, ${row} FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1`).raw().safeIntegers(),
-    getNextHdr: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? AND hdr IS NOT NULL ORDER BY seq LIMIT 1`).raw().safeIntegers(),
-    prevRow: p("SELECT seq, ts FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1").raw().safeIntegers(),
-    firstFrom: p("SELECT seq, ts FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").raw().safeIntegers(),
-    nextSeq: p("SELECT seq FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").pluck(),
-    maxSeq: p("SELECT max(seq) FROM msgs").pluck(),
-    nextSeqSid: p("SELECT seq FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1").pluck(),
-    prevSeqSid: p("SELECT seq FROM msgs WHERE sid = ? AND seq <= ? ORDER BY seq DESC LIMIT 1").pluck(),
-    minMaxSid: p("SELECT min(seq), max(seq) FROM msgs WHERE sid = ?").raw(),
-    sizeOf: p("SELECT sid, length(hdr), length(data) FROM msgs WHERE seq = ?").raw(),
-    delOne: p("DELETE FROM msgs WHERE seq = ? RETURNING sid, length(hdr), length(data)").raw(),
-    delOneHdr: p("DELETE FROM msgs WHERE seq = ? RETURNING sid, length(hdr), length(data), hdr").raw(),
-    delAll: p("DELETE FROM msgs"),
-    delAllSubjects: p("DELETE FROM subjects"),
-    statsRange: p(
-      `SELECT sid, seq >> ${BLOCK_SHIFT}, count(*), sum(length(data)), sum(CASE WHEN hdr IS NULL THEN 0 ELSE 4 + length(hdr) END) FROM msgs WHERE seq >= ? AND seq <= ? GROUP BY 1, 2`,
-    ).raw(),
-    statsRangeSid: p(
-      `SELECT seq >> ${BLOCK_SHIFT}, count(*), sum(length(data)), sum(CASE WHEN hdr IS NULL THEN 0 ELSE 4 + length(hdr) END) FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ? GROUP BY 1`,
-    ).raw(),
-    delRange: p("DELETE FROM msgs WHERE seq >= ? AND seq <= ?"),
-    delRangeSid: p("DELETE FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ?"),
-    nth: p("SELECT seq FROM msgs ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
-    nthSid: p("SELECT seq FROM msgs WHERE sid = ? ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
-    nthSids: p("SELECT seq FROM msgs WHERE sid IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
-    countRange: p("SELECT count(*) FROM msgs WHERE seq >= ? AND seq <= ?").pluck(),
-    countFromSid: p("SELECT count(*) FROM msgs WHERE sid = ? AND seq >= ?").pluck(),
-    countBeforeSid: p("SELECT count(*) FROM msgs WHERE sid = ? AND seq < ?").pluck(),
-    seqsRange: p("SELECT seq FROM msgs WHERE seq >= ? AND seq <= ? ORDER BY seq").pluck(),
-    scan: p("SELECT seq, sid FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ?").raw(),
-    scanAge: p(`SELECT seq, ts, ttl FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ${CHUNK}`).raw().safeIntegers(),
-    expiredTtl: p(`SELECT seq FROM msgs WHERE expires <= ? ORDER BY expires LIMIT ${CHUNK}`).pluck(),
-    minExpires: p("SELECT expires FROM msgs WHERE expires IS NOT NULL ORDER BY expires LIMIT 1").pluck().safeIntegers(),
-    blockCounts: p(`SELECT seq >> ${BLOCK_SHIFT}, count(*) FROM msgs GROUP BY 1`).raw(),
-    saveState: p("UPDATE state SET first_seq = ?, first_ts = ?, last_seq = ?, last_ts = ?, msgs = ?, bytes = ?, crc = ? WHERE id = 1"),
-    metaGet: p("SELECT value, crc FROM meta WHERE key = ?").raw(),
-    metaPut: p("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, crc = excluded.crc"),
-    metaDel: p("DELETE FROM meta WHERE key = ?"),
-    cIns: p("INSERT INTO consumers (name, config, ack_policy, crc) VALUES (?, ?, ?, ?) RETURNING cid").pluck(),
-    cHdr: p("UPDATE consumers SET config = ?, ack_policy = ?, d_cseq = ?, d_sseq = ?, a_cseq = ?, a_sseq = ?, crc = ? WHERE cid = ?"),
-    cDel: p("DELETE FROM consumers WHERE cid = ?"),
-    cLoad: p("SELECT config, ack_policy, d_cseq, d_sseq, a_cseq, a_sseq, crc FROM consumers WHERE cid = ?").raw(),
-    cLoadPending: p("SELECT sseq, cseq, ts, crc FROM consumer_pending WHERE cid = ?").raw().safeIntegers(),
-    cLoadRedelivered: p("SELECT sseq, count, crc FROM consumer_redelivered WHERE cid = ?").raw(),
-    cPutPending: p("INSERT OR REPLACE INTO consumer_pending (cid, sseq, cseq, ts, crc) VALUES (?, ?, ?, ?, ?)"),
-    cDelPending: p("DELETE FROM consumer_pending WHERE cid = ? AND sseq = ?"),
-    cDelPendingUpTo: p("DELETE FROM consumer_pending WHERE cid = ? AND sseq <= ?"),
-    cDelPendingAll: p("DELETE FROM consumer_pending WHERE cid = ?"),
-    cPutRedelivered: p("INSERT OR REPLACE INTO consumer_redelivered (cid, sseq, count, crc) VALUES (?, ?, ?, ?)"),
-    cDelRedelivered: p("DELETE FROM consumer_redelivered WHERE cid = ? AND sseq = ?"),
-    cDelRedeliveredUpTo: p("DELETE FROM consumer_redelivered WHERE cid = ? AND sseq <= ?"),
-    cDelRedeliveredAll: p("DELETE FROM consumer_redelivered WHERE cid = ?"),
-  };
 }
