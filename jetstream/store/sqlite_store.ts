@@ -10,10 +10,8 @@
 import { close as fsClose, closeSync, fdatasync, fsync, open as fsOpen, openSync } from "node:fs";
 import type { CheckpointTicket, Checkpointer } from "./checkpointer.js";
 import { dirname } from "node:path";
-import { ConsumerHandle, type ConsumerOwner } from "./consumer_handle.js";
-import { ConsumerStateCore, emptyConsumerState, type ConsumerSink } from "./consumer_state.js";
+import type { ConsumerHandle, ConsumerOwner } from "./consumer_handle.js";
 import {
-  ConsumerExistsError,
   DiscardNewError,
   InvalidArgumentError,
   PurgeArgError,
@@ -23,10 +21,11 @@ import {
   StoreError,
   StoreFailedError,
 } from "./errors.js";
-import { consumerCrc, msgCrc, pendingCrc, redeliveredCrc, stateCrc, textCrc } from "./checksum.js";
+import { consumerCrc, msgCrc, stateCrc, textCrc } from "./checksum.js";
 import { runCallbacks, type Committable, type GroupCommit } from "./group_commit.js";
 import { fileStoreMsgSize, subjectBytes } from "./msg_size.js";
 import { BLOCK_SIZE, blockOf, SeqBlocks } from "./seq_blocks.js";
+import { SqliteConsumers } from "./sqlite_consumers.js";
 import { createDatabase, openDatabase, type InitialMeta, type OpenOptions } from "./sqlite_open.js";
 import { isCorruptionError } from "./sqlite_schema.js";
 import {
@@ -39,7 +38,6 @@ import {
   NS_PER_SEC,
   prepareStatements,
   ROWS_PER_INSERT,
-  text,
   type DB,
   type Statements,
   type Stmt,
@@ -53,7 +51,6 @@ import {
   type AckPolicy,
   type CommitCallback,
   type ExpiredMsg,
-  type ConsumerState,
   type ConsumerStore,
   type LimitRemovalHandler,
   type Nanos,
@@ -161,7 +158,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private isClosed = false;
 
   private configJson: string | null = null;
-  private readonly consumerIds = new Map<string, number>();
+  private readonly consumers: SqliteConsumers;
   private readonly consumerHandles = new Map<string, ConsumerHandle>();
   private readonly dirtyConsumers = new Set<ConsumerHandle>();
 
@@ -225,6 +222,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     opts: SqliteStoreOptions,
   ) {
     this.s = prepareStatements(db);
+    this.consumers = new SqliteConsumers(this, this.s, () => this.q, this.consumerHandles, this.dirtyConsumers);
     this.syncMode = opts.syncInterval !== "always" ? "interval" : opts.fsync;
     this.checkpointer = opts.checkpointer;
     this.pageSize = db.pragma("page_size", { simple: true }) as number;
@@ -315,10 +313,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       throw corrupt(`empty stream with first_seq ${this.first} and last_seq ${this.last}`);
     }
     this.configJson = this.readMeta("config", corrupt);
-    for (const [cid, name] of this.db.prepare("SELECT cid, name FROM consumers").raw().all() as [unknown, unknown][]) {
-      if (typeof name !== "string" || typeof cid !== "number") throw corrupt("damaged consumer row");
-      this.consumerIds.set(name, cid);
-    }
+    this.consumers.load(this.db, corrupt);
   }
 
   private verifyRow(seq: number, corrupt: (d: string) => StoreCorruptError): void {
@@ -338,7 +333,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       bytes += fileStoreMsgSize(subjectBytes(m.subject), m.hdr === null ? 0 : m.hdr.length, m.data.length);
     }
     if (bytes !== this.bytes) throw corrupt(`state says ${this.bytes} bytes, messages hold ${bytes}`);
-    for (const name of this.consumerIds.keys()) this.readConsumer(name, corrupt);
+    this.consumers.verify(corrupt);
   }
 
   // ---- group commit -------------------------------------------------------------------------
@@ -1513,95 +1508,16 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   createConsumer(name: string, configJson: string, ackPolicy: AckPolicy): ConsumerStore {
     this.check();
-    if (this.consumerIds.has(name)) throw new ConsumerExistsError(this.name, name);
-    let cid = 0;
-    try {
-      this.beginWrite();
-      cid = this.q.cIns.get(name, configJson, ackPolicy, consumerCrc(name, configJson, ackPolicy, [0, 0, 0, 0])) as number;
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    this.consumerIds.set(name, cid);
-    const h = this.makeConsumer(name, cid, configJson, ackPolicy);
-    return h;
+    return this.consumers.create(name, configJson, ackPolicy);
   }
 
   consumer(name: string): ConsumerStore | null {
     this.check();
-    const open = this.consumerHandles.get(name);
-    if (open !== undefined) return open;
-    if (!this.consumerIds.has(name)) return null;
     try {
-      const saved = this.readConsumer(name);
-      const h = this.makeConsumer(name, saved.cid, saved.config, saved.ackPolicy);
-      h.core.restore(saved.state);
-      return h;
+      return this.consumers.get(name);
     } catch (e) {
       return this.readError(e);
     }
-  }
-
-  private readConsumer(
-    name: string,
-    corrupt?: (d: string) => StoreCorruptError,
-  ): { cid: number; config: string; ackPolicy: AckPolicy; state: ConsumerState } {
-    const cid = this.consumerIds.get(name)!;
-    try {
-      const row = this.q.cLoad.get(cid) as unknown[] | undefined;
-      if (row === undefined) throw new BadRow("row missing");
-      const config = text(row[0]);
-      const ack = text(row[1]);
-      if (ack !== "none" && ack !== "all" && ack !== "explicit") throw new BadRow(`ack policy ${ack}`);
-      const nums = [int(row[2]), int(row[3]), int(row[4]), int(row[5])];
-      if (consumerCrc(name, config, ack, nums) !== int(row[6])) throw new BadRow("checksum mismatch");
-      const st = emptyConsumerState();
-      st.delivered = { consumerSeq: nums[0]!, streamSeq: nums[1]! };
-      st.ackFloor = { consumerSeq: nums[2]!, streamSeq: nums[3]! };
-      for (const r of this.q.cLoadPending.all(cid) as unknown[][]) {
-        const sseq = int(r[0]);
-        const cseq = int(r[1]);
-        const ts = big(r[2]);
-        if (pendingCrc(cid, sseq, cseq, ts) !== int(r[3])) throw new BadRow(`pending ${sseq}: checksum mismatch`);
-        st.pending.set(sseq, { consumerSeq: cseq, ts });
-      }
-      for (const r of this.q.cLoadRedelivered.all(cid) as unknown[][]) {
-        const sseq = int(r[0]);
-        const count = int(r[1]);
-        if (redeliveredCrc(cid, sseq, count) !== int(r[2])) throw new BadRow(`redelivered ${sseq}: checksum mismatch`);
-        st.redelivered.set(sseq, count);
-      }
-      return { cid, config, ackPolicy: ack, state: st };
-    } catch (e) {
-      if (!(e instanceof BadRow)) throw e;
-      const d = `consumer ${JSON.stringify(name)}: ${e.message}`;
-      throw corrupt ? corrupt(d) : new StoreCorruptError(this.account, this.name, this.path, d);
-    }
-  }
-
-  private makeConsumer(name: string, cid: number, cfg: string, ackPolicy: AckPolicy): ConsumerHandle {
-    const s = this.s;
-    let handle: ConsumerHandle;
-    const sink: ConsumerSink = {
-      putPending: (sseq, cseq, ts) => s.cPutPending.run(cid, sseq, cseq, ts, pendingCrc(cid, sseq, cseq, ts)),
-      delPending: (sseq) => s.cDelPending.run(cid, sseq),
-      delUpTo: (sseq) => {
-        s.cDelPendingUpTo.run(cid, sseq);
-        s.cDelRedeliveredUpTo.run(cid, sseq);
-      },
-      putRedelivered: (sseq, count) => s.cPutRedelivered.run(cid, sseq, count, redeliveredCrc(cid, sseq, count)),
-      delRedelivered: (sseq) => s.cDelRedelivered.run(cid, sseq),
-      headerChanged: () => this.dirtyConsumers.add(handle),
-      replaceAll: (st: ConsumerState) => {
-        s.cDelPendingAll.run(cid);
-        s.cDelRedeliveredAll.run(cid);
-        for (const [sseq, p] of st.pending) s.cPutPending.run(cid, sseq, p.consumerSeq, p.ts, pendingCrc(cid, sseq, p.consumerSeq, p.ts));
-        for (const [sseq, n] of st.redelivered) s.cPutRedelivered.run(cid, sseq, n, redeliveredCrc(cid, sseq, n));
-        this.dirtyConsumers.add(handle);
-      },
-    };
-    handle = new ConsumerHandle(name, cfg, new ConsumerStateCore(ackPolicy, sink), this, cid);
-    this.consumerHandles.set(name, handle);
-    return handle;
   }
 
   saveConsumerConfig(h: ConsumerHandle): void {
@@ -1611,29 +1527,12 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   consumerNames(): string[] {
     this.check();
-    return Array.from(this.consumerIds.keys()).sort();
+    return this.consumers.names();
   }
 
   deleteConsumer(name: string): boolean {
     this.check();
-    const cid = this.consumerIds.get(name);
-    if (cid === undefined) return false;
-    try {
-      this.beginWrite();
-      this.q.cDel.run(cid);
-      this.q.cDelPendingAll.run(cid);
-      this.q.cDelRedeliveredAll.run(cid);
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    this.consumerIds.delete(name);
-    const h = this.consumerHandles.get(name);
-    if (h !== undefined) {
-      h.deleted = true;
-      this.dirtyConsumers.delete(h);
-      this.consumerHandles.delete(name);
-    }
-    return true;
+    return this.consumers.delete(name);
   }
 }
 
