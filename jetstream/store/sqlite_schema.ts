@@ -9,7 +9,11 @@
 // The price is one fsync per written stream per group commit instead of one per account; the
 // group commit still folds every message of a turn into that single fsync per stream.
 
+import Database from "better-sqlite3";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { textCrc } from "./checksum.js";
+import type { StoreCorruptError } from "./errors.js";
+import type { DB } from "./sqlite_statements.js";
 
 export const FORMAT_VERSION = 1;
 /** SQLite application_id marking our files ("tsnj"). */
@@ -60,7 +64,7 @@ CREATE TABLE consumer_redelivered (
   crc INTEGER NOT NULL, PRIMARY KEY (cid, sseq)) WITHOUT ROWID;
 `;
 
-export const EXPECTED_OBJECTS = [
+const EXPECTED_OBJECTS = [
   "meta",
   "state",
   "subjects",
@@ -71,6 +75,44 @@ export const EXPECTED_OBJECTS = [
   "consumer_pending",
   "consumer_redelivered",
 ];
+
+/** After the file header: format, the exact schema, the metadata rows and whose stream the file is. */
+export function checkSchema(db: DB, account: string, name: string, corrupt: (d: string) => StoreCorruptError): void {
+  const appId = db.pragma("application_id", { simple: true });
+  if (appId !== APPLICATION_ID) throw corrupt(`application_id ${String(appId)} is not a tsnats stream`);
+  const version = db.pragma("user_version", { simple: true });
+  if (version !== FORMAT_VERSION) throw corrupt(`unsupported format version ${String(version)}`);
+  // The exact schema text: a damaged CREATE statement would otherwise surface later as a
+  // misleading "no such column" from a statement we prepare.
+  const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
+  const want = expectedSchema();
+  if (schema.length !== want.length || schema.some((r, i) => r.some((v, j) => v !== want[i]![j]))) {
+    const names = new Set(schema.map((r) => r[1]));
+    const missing = EXPECTED_OBJECTS.filter((o) => !names.has(o));
+    throw corrupt(missing.length > 0 ? `schema objects missing: ${missing.join(", ")}` : "schema differs from the expected layout");
+  }
+  const meta = new Map<string, string>();
+  for (const [k, v, crc] of db.prepare("SELECT key, value, crc FROM meta").raw().all() as unknown[][]) {
+    if (typeof k !== "string" || typeof v !== "string" || crc !== textCrc(k, v)) throw corrupt(`metadata row ${JSON.stringify(k)}: checksum mismatch`);
+    meta.set(k, v);
+  }
+  if (meta.get("stream") !== name || meta.get("account") !== account) {
+    throw corrupt(`file belongs to stream ${JSON.stringify(meta.get("stream"))} of account ${JSON.stringify(meta.get("account"))}`);
+  }
+}
+
+let schemaRows: unknown[][] | null = null;
+
+/** sqlite_schema rows of a freshly created database, to compare opened files against. */
+function expectedSchema(): unknown[][] {
+  if (schemaRows === null) {
+    const db = new Database(":memory:");
+    db.exec(SCHEMA);
+    schemaRows = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
+    db.close();
+  }
+  return schemaRows;
+}
 
 /**
  * Checks the 100-byte SQLite header and the file length before SQLite touches the file, so that

@@ -6,95 +6,36 @@
 // per-subject counts/first/last and per-block live counts in memory, maintained incrementally by
 // every write and rebuilt from the indexes at open. The totals are also saved in the `state` row
 // of every commit, which carries the sequence counters across purges and restarts.
+//
+// The class is built in layers, one file each: sqlite_reads.ts (the in-memory state and every
+// read), sqlite_writes.ts (stores and removals), and here the transactions (group commit, sync,
+// checkpoints), open and load, metadata and the consumers (sqlite_consumers.ts holds their rows).
+// sqlite_statements.ts has the SQL, sqlite_open.ts creates and opens the files.
 
-import Database from "better-sqlite3";
-import { close as fsClose, closeSync, existsSync, fdatasync, fsync, fsyncSync, open as fsOpen, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { close as fsClose, closeSync, fdatasync, fsync, open as fsOpen, openSync } from "node:fs";
 import type { CheckpointTicket, Checkpointer } from "./checkpointer.js";
-import { LOCK_SUFFIX, StreamLock } from "./stream_lock.js";
 import { dirname } from "node:path";
-import { ConsumerHandle, type ConsumerOwner } from "./consumer_handle.js";
-import { ConsumerStateCore, emptyConsumerState, type ConsumerSink } from "./consumer_state.js";
-import {
-  ConsumerExistsError,
-  DiscardNewError,
-  InvalidArgumentError,
-  PurgeArgError,
-  SequenceMismatchError,
-  StoreClosedError,
-  StoreCorruptError,
-  StoreError,
-  StoreFailedError,
-  StoreOpenError,
-  StreamExistsError,
-  StreamNotFoundError,
-} from "./errors.js";
-import { consumerCrc, msgCrc, pendingCrc, redeliveredCrc, stateCrc, textCrc } from "./checksum.js";
+import type { ConsumerHandle, ConsumerOwner } from "./consumer_handle.js";
+import { StoreClosedError, StoreCorruptError, StoreError, StoreFailedError } from "./errors.js";
+import { consumerCrc, stateCrc, textCrc } from "./checksum.js";
 import { runCallbacks, type Committable, type GroupCommit } from "./group_commit.js";
 import { fileStoreMsgSize, subjectBytes } from "./msg_size.js";
-import { BLOCK_SHIFT, BLOCK_SIZE, blockOf, SeqBlocks } from "./seq_blocks.js";
-import {
-  APPLICATION_ID,
-  checkFileHeader,
-  EXPECTED_OBJECTS,
-  FORMAT_VERSION,
-  isCorruptionError,
-  isOpenCorruption,
-  PAGE_SIZE,
-  SCHEMA,
-} from "./sqlite_schema.js";
-import {
-  loadNextMsgsOneByOne,
-  NO_LIMITS,
-  isMarkerHeader,
-  StoreFlags,
-  TTL_NEVER,
-  type AckPolicy,
-  type CommitCallback,
-  type ExpiredMsg,
-  type ConsumerState,
-  type ConsumerStore,
-  type LimitRemovalHandler,
-  type Nanos,
-  type RemovedMsg,
-  type SimpleState,
-  type StateOptions,
-  type StoredMsg,
-  type StoreLimits,
-  type StreamState,
-  type StreamStore,
-  type FsyncMode,
-  type SyncInterval,
-  type VerifyLevel,
-} from "./store.js";
-import { SubjectEntry, SubjectIndex, type EntrySet } from "./subject_index.js";
-import { hasWildcard, isAllFilter } from "./subject_match.js";
+import { SqliteConsumers } from "./sqlite_consumers.js";
+import { createDatabase, openDatabase, type InitialMeta, type OpenOptions } from "./sqlite_open.js";
+import { isCorruptionError } from "./sqlite_schema.js";
+import { BadRow, big, int, NS_PER_SEC, type DB } from "./sqlite_statements.js";
+import { SqliteStreamWrites } from "./sqlite_writes.js";
+import type { AckPolicy, CommitCallback, ConsumerStore, StreamStore } from "./store.js";
+import { SubjectEntry } from "./subject_index.js";
+import type { StreamLock } from "./stream_lock.js";
 
-type DB = Database.Database;
-type Stmt = Database.Statement;
+export type { InitialMeta } from "./sqlite_open.js";
 
-/** What a new stream database is created with (StreamStore.saveConfig / setMeta values). */
-export interface InitialMeta {
-  config?: string;
-  meta?: Record<string, string>;
-}
-
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends OpenOptions {
   commit: GroupCommit;
   checkpointer: Checkpointer;
-  syncInterval: SyncInterval;
-  fsync: FsyncMode;
-  verify: VerifyLevel;
-  cacheKiB: number;
 }
 
-const NS_PER_SEC = 1_000_000_000n;
-/** Up to this many matching subjects, a wildcard next-message lookup asks each subject's index. */
-const CANDIDATE_SUBJECTS = 64;
-/** Rows a wildcard lookup scans in sequence order before switching to per-subject lookups. */
-const SCAN_ROWS = 1024;
-const CHUNK = 256;
-/** Rows per multi-row INSERT: binding is cheaper per row than one statement per message. */
-const ROWS_PER_INSERT = 32;
 /** Free pages returned to the file system per commit after large removals. */
 const VACUUM_PAGES = 4096;
 /** WAL bytes written (estimated) after which the checkpoint thread copies the WAL into the database. */
@@ -112,95 +53,8 @@ const WAL_MAX_BYTES = 512 * 1024 * 1024;
 /** How long close() waits for the checkpoint thread to let go of the database. */
 const CHECKPOINT_CLOSE_WAIT_MS = 60_000;
 
-/** Thrown while decoding a row whose values are not what we wrote; turned into StoreCorruptError. */
-class BadRow extends Error {}
-
-const EMPTY_BLOB = Buffer.alloc(0);
-/** Numbers per row in loadNextMsgs' text: seq, ts seconds, ts nanoseconds, sid, ttl, crc, header length (-1: none), payload length. */
-const META_COLS = 8;
-const NS_PER_S = 1_000_000_000n;
-/** Above this average message size (bytes) loadNextMsgs reads one by one. */
-const CONCAT_AVG_MAX = 2048;
-
-/** Fills out with the comma-separated integers of s; false unless s is exactly out.length of them. */
-function parseNumberList(s: string, out: Float64Array): boolean {
-  let n = 0;
-  let v = 0;
-  let digits = 0;
-  let neg = false;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 44;
-    if (c === 44) {
-      if (digits === 0 || v > Number.MAX_SAFE_INTEGER || n >= out.length) return false;
-      out[n++] = neg ? -v : v;
-      v = 0;
-      digits = 0;
-      neg = false;
-    } else if (c >= 48 && c <= 57) {
-      if (++digits > 16) return false;
-      v = v * 10 + (c - 48);
-    } else if (c === 45 && digits === 0 && !neg) {
-      neg = true;
-    } else {
-      return false;
-    }
-  }
-  return n === out.length;
-}
-
-function big(v: unknown): bigint {
-  if (typeof v !== "bigint") throw new BadRow(`expected an integer, found ${typeof v}`);
-  return v;
-}
-
-function int(v: unknown): number {
-  if (typeof v === "bigint") return Number(v);
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new BadRow(`expected an integer, found ${typeof v}`);
-  return v;
-}
-
-function text(v: unknown): string {
-  if (typeof v !== "string") throw new BadRow(`expected text, found ${typeof v}`);
-  return v;
-}
-
-function blob(v: unknown): Buffer {
-  if (!Buffer.isBuffer(v)) throw new BadRow(`expected a blob, found ${typeof v}`);
-  return v;
-}
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwner {
+export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore, Committable, ConsumerOwner {
   readonly storage = "file" as const;
-
-  // Stream totals. first is 0 for a never-used stream and last + 1 once emptied.
-  private first = 0;
-  private firstTs = 0n;
-  private last = 0;
-  private lastTime = 0n;
-  private msgs = 0;
-  /** Headers of the last message removed with removeOne(..., withHdr). */
-  private removedHdr: Uint8Array | null = null;
-  private bytes = 0;
-
-  private readonly index = new SubjectIndex();
-  /** Built on first need (it costs an index scan) and then kept current. */
-  private blocks: SeqBlocks | null = null;
-  private lim: StoreLimits = { ...NO_LIMITS };
-  private limActive = false;
-  private limitHandler: LimitRemovalHandler | null = null;
 
   /** Transactions committed since open (for tests, benchmarks and monitoring). */
   commitCount = 0;
@@ -209,38 +63,13 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private wrote = false;
   private queued = false;
   private cbs: CommitCallback[] = [];
-  private stateDirty = false;
-  private vacuumPending = false;
   private failed: StoreError | null = null;
   private isClosed = false;
 
   private configJson: string | null = null;
-  private readonly consumerIds = new Map<string, number>();
+  private readonly consumers: SqliteConsumers;
   private readonly consumerHandles = new Map<string, ConsumerHandle>();
   private readonly dirtyConsumers = new Set<ConsumerHandle>();
-
-  private readonly s: ReturnType<typeof prepareStatements>;
-  /** Messages stored but not yet inserted: 8 values per row, in the order of the INSERT. */
-  private rows: unknown[] = [];
-
-  /** The prepared statements, after inserting the rows still held (so SQL always sees every write). */
-  private get q(): ReturnType<typeof prepareStatements> {
-    if (this.rows.length > 0) this.insertRows();
-    return this.s;
-  }
-
-  private insertRows(): void {
-    const r = this.rows;
-    this.rows = [];
-    const rowLen = 8;
-    let i = 0;
-    try {
-      for (; r.length - i >= ROWS_PER_INSERT * rowLen; i += ROWS_PER_INSERT * rowLen) this.s.insMany.run(r.slice(i, i + ROWS_PER_INSERT * rowLen));
-      for (; i < r.length; i += rowLen) this.s.ins.run(r.slice(i, i + rowLen));
-    } catch (e) {
-      this.writeFailed(e);
-    }
-  }
 
   /**
    * How commits become durable. inline: SQLite fsyncs inside COMMIT (synchronous=FULL), blocking
@@ -259,8 +88,6 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   /** The WAL, kept open for the background fdatasync. */
   private walFd: number | null = null;
 
-  /** Estimated WAL bytes written since the last checkpoint request. */
-  private walDebt = 0;
   private ckpt: CheckpointTicket | null = null;
   /** A sync-interval tick asked for a checkpoint while one was running. */
   private ckptAgain = false;
@@ -271,14 +98,15 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
   private readonly pageSize: number;
 
   private constructor(
-    private readonly db: DB,
-    readonly path: string,
-    readonly account: string,
-    readonly name: string,
+    db: DB,
+    path: string,
+    account: string,
+    name: string,
     private readonly gc: GroupCommit,
     opts: SqliteStoreOptions,
   ) {
-    this.s = prepareStatements(db);
+    super(db, path, account, name);
+    this.consumers = new SqliteConsumers(this, this.s, () => this.q, this.consumerHandles, this.dirtyConsumers);
     this.syncMode = opts.syncInterval !== "always" ? "interval" : opts.fsync;
     this.checkpointer = opts.checkpointer;
     this.pageSize = db.pragma("page_size", { simple: true }) as number;
@@ -294,82 +122,15 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   // ---- create / open ------------------------------------------------------------------------
 
-  /**
-   * Creates the database under a temporary name and renames it into place, so a crash never
-   * leaves a half-initialised file that recovery would report as a corrupt stream.
-   */
+  /** Creates the stream's database (atomically, see createDatabase) and opens it. */
   static create(path: string, account: string, name: string, opts: SqliteStoreOptions, init: InitialMeta = {}): SqliteStreamStore {
-    if (existsSync(path)) throw new StreamExistsError(account, name);
-    const tmp = `${path}.creating`;
-    // Leftovers of an interrupted create or delete; a stray -wal must never meet a new file.
-    for (const f of [tmp, `${tmp}-journal`, `${path}-wal`, `${path}-shm`, `${path}-journal`]) rmSync(f, { force: true });
-    const db = new Database(tmp);
-    try {
-      db.pragma(`page_size = ${PAGE_SIZE}`);
-      db.pragma("auto_vacuum = INCREMENTAL");
-      db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${FORMAT_VERSION}`);
-      db.pragma("journal_mode = DELETE");
-      db.pragma("synchronous = FULL");
-      db.exec("BEGIN");
-      db.exec(SCHEMA);
-      const put = db.prepare("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?)");
-      const rows: [string, string][] = [
-        ["format", String(FORMAT_VERSION)],
-        ["account", account],
-        ["stream", name],
-      ];
-      // The stream's config and metadata arrive with the file itself: no crash can leave a stream
-      // database without the config that says what it is.
-      if (init.config !== undefined) rows.push(["config", init.config]);
-      for (const [k, v] of Object.entries(init.meta ?? {})) rows.push([`user:${k}`, v]);
-      for (const [k, v] of rows) put.run(k, v, textCrc(k, v));
-      db.prepare("INSERT INTO state VALUES (1, 0, 0, 0, 0, 0, 0, ?)").run(stateCrc(0, 0n, 0, 0n, 0, 0));
-      db.exec("COMMIT");
-    } catch (e) {
-      db.close();
-      rmSync(tmp, { force: true });
-      throw new StoreOpenError(account, name, path, "cannot create database", e);
-    }
-    db.close();
-    fsyncPath(tmp);
-    renameSync(tmp, path);
-    fsyncPath(dirname(path));
+    createDatabase(path, account, name, init);
     return SqliteStreamStore.open(path, account, name, { ...opts, verify: "light" });
   }
 
   static open(path: string, account: string, name: string, opts: SqliteStoreOptions): SqliteStreamStore {
-    const corrupt = (detail: string, cause?: unknown) => new StoreCorruptError(account, name, path, detail, cause);
-    if (!existsSync(path)) throw new StreamNotFoundError(account, name);
-    const wal = `${path}-wal`;
-    const walPresent = existsSync(wal) && statSync(wal).size > 0;
-    const problem = checkFileHeader(path, walPresent);
-    if (problem !== null) throw corrupt(problem);
-
-    let lock: StreamLock | null;
+    const { db, lock, walPresent, corrupt, fail } = openDatabase(path, account, name, opts);
     try {
-      lock = StreamLock.acquire(path);
-    } catch (e) {
-      throw new StoreOpenError(account, name, path, `cannot take the lock ${path}${LOCK_SUFFIX}: ${(e as Error).message}`, e);
-    }
-    if (lock === null) throw new StoreOpenError(account, name, path, "database is locked (in use by another server)");
-    let db: DB;
-    try {
-      db = new Database(path, { fileMustExist: true, timeout: 0 });
-    } catch (e) {
-      lock.release();
-      if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
-      throw new StoreOpenError(account, name, path, (e as Error).message, e);
-    }
-    try {
-      configure(db, opts);
-      checkSchema(db, account, name, corrupt);
-      if (opts.verify !== "light") {
-        // quick_check: every page's structure. integrity_check adds that indexes match tables.
-        const check = opts.verify === "full" ? "integrity_check" : "quick_check";
-        const res = db.pragma(`${check}(20)`, { simple: false }) as Record<string, string>[];
-        if (res.length !== 1 || res[0]![check] !== "ok") throw corrupt(`${check}: ${res.map((r) => r[check]).join("; ")}`);
-      }
       const store = new SqliteStreamStore(db, path, account, name, opts.commit, opts);
       store.load(corrupt);
       if (opts.verify === "full") store.verifyAll(corrupt);
@@ -379,15 +140,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       if (walPresent) store.requestCheckpoint();
       return store;
     } catch (e) {
-      try {
-        db.close();
-      } catch {
-        // already failing; the original error is the one to report
-      }
-      lock.release();
-      if (e instanceof StoreError) throw e;
-      if (isOpenCorruption(e)) throw corrupt((e as Error).message, e);
-      throw new StoreOpenError(account, name, path, (e as Error).message, e);
+      return fail(e);
     }
   }
 
@@ -444,10 +197,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       throw corrupt(`empty stream with first_seq ${this.first} and last_seq ${this.last}`);
     }
     this.configJson = this.readMeta("config", corrupt);
-    for (const [cid, name] of this.db.prepare("SELECT cid, name FROM consumers").raw().all() as [unknown, unknown][]) {
-      if (typeof name !== "string" || typeof cid !== "number") throw corrupt("damaged consumer row");
-      this.consumerIds.set(name, cid);
-    }
+    this.consumers.load(this.db, corrupt);
   }
 
   private verifyRow(seq: number, corrupt: (d: string) => StoreCorruptError): void {
@@ -467,7 +217,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
       bytes += fileStoreMsgSize(subjectBytes(m.subject), m.hdr === null ? 0 : m.hdr.length, m.data.length);
     }
     if (bytes !== this.bytes) throw corrupt(`state says ${this.bytes} bytes, messages hold ${bytes}`);
-    for (const name of this.consumerIds.keys()) this.readConsumer(name, corrupt);
+    this.consumers.verify(corrupt);
   }
 
   // ---- group commit -------------------------------------------------------------------------
@@ -706,7 +456,7 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     this.vacuumPending = free > VACUUM_PAGES;
   }
 
-  private check(): void {
+  protected check(): void {
     if (this.failed) throw this.failed;
     if (this.isClosed) throw new StoreClosedError(this.name);
     if (!this.inTx) this.openTx();
@@ -741,902 +491,11 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
     return this.abort(e);
   }
 
-  private readError(e: unknown): never {
+  protected readError(e: unknown): never {
     if (e instanceof StoreError) throw e;
     if (isCorruptionError(e)) throw new StoreCorruptError(this.account, this.name, this.path, (e as Error).message, e);
     throw e;
   }
-
-  // ---- writes -------------------------------------------------------------------------------
-
-  storeMsg(seq: number, ts: Nanos, subject: string, hdr: Uint8Array | null, data: Uint8Array, ttl = 0, flags = 0): void {
-    this.check();
-    if (seq !== this.last + 1) throw new SequenceMismatchError(this.last + 1, seq);
-    if (subject.length === 0) throw new InvalidArgumentError("empty subject");
-    const hlen = hdr === null ? 0 : hdr.byteLength;
-    const dlen = data.byteLength;
-    let e = this.index.get(subject);
-    if (this.limActive && this.lim.discardNew) this.checkDiscardNew(e, hlen, dlen, flags);
-    try {
-      this.beginWrite();
-      if (e === undefined) {
-        const sid = this.q.insSubject.get(subject) as number;
-        e = new SubjectEntry(subject, sid, subjectBytes(subject));
-        this.index.add(e);
-      }
-      const h = hlen > 0 ? asBuffer(hdr!) : null;
-      const d = asBuffer(data);
-      const expires = ttl > 0 ? ts + BigInt(ttl) * NS_PER_SEC : null;
-      // Rows are inserted in batches (one statement for many rows): any other use of the
-      // database inserts them first (see q), and so does the commit.
-      const r = this.rows;
-      r.push(seq, ts, e.sid, ttl, expires, msgCrc(seq, ts, ttl, subject, h, d), h, d);
-      if (r.length >= ROWS_PER_INSERT * 8 * 4) this.insertRows();
-    } catch (err) {
-      this.writeFailed(err);
-    }
-    if (this.msgs === 0) {
-      this.first = seq;
-      this.firstTs = ts;
-    }
-    this.msgs++;
-    this.bytes += fileStoreMsgSize(e.slen, hlen, dlen);
-    this.walDebt += hlen + dlen + 64;
-    this.last = seq;
-    this.lastTime = ts;
-    if (e.msgs === 0) e.first = seq;
-    e.msgs++;
-    e.last = seq;
-    this.blocks?.add(seq);
-    this.stateDirty = true;
-    if (this.limActive) this.enforceAfterStore(e);
-  }
-
-  /** nats-server filestore.storeRawMsg's discard-new checks, before anything is written. */
-  private checkDiscardNew(e: SubjectEntry | undefined, hlen: number, dlen: number, flags: number): void {
-    const lim = this.lim;
-    let atSubjectLimit = false;
-    let fseq = 0;
-    if (lim.maxMsgsPerSubject > 0 && e !== undefined && e.msgs >= lim.maxMsgsPerSubject) {
-      if (lim.discardNewPerSubject && (flags & StoreFlags.SkipDiscardNewPerSubject) === 0) throw new DiscardNewError("msgs_per_subject");
-      atSubjectLimit = true;
-      fseq = e.first;
-    }
-    if (lim.maxMsgs > 0 && this.msgs >= lim.maxMsgs && !atSubjectLimit) throw new DiscardNewError("msgs");
-    if (lim.maxBytes > 0 && this.bytes + dlen + hlen >= lim.maxBytes) {
-      if (!atSubjectLimit || this.sizeOf(fseq) <= dlen + hlen) throw new DiscardNewError("bytes");
-    }
-  }
-
-  private sizeOf(seq: number): number {
-    const r = this.q.sizeOf.get(seq) as [number, number | null, number] | undefined;
-    if (r === undefined) return 0;
-    const e = this.index.bySidGet(r[0]);
-    return fileStoreMsgSize(e ? e.slen : 0, r[1] ?? 0, r[2]);
-  }
-
-  private enforceAfterStore(e: SubjectEntry): void {
-    const lim = this.lim;
-    if (lim.maxMsgsPerSubject > 0) while (e.msgs > lim.maxMsgsPerSubject) this.removeForLimit(e.first);
-    if (lim.maxMsgs > 0) while (this.msgs > lim.maxMsgs) this.removeForLimit(this.first);
-    if (lim.maxBytes > 0) while (this.bytes > lim.maxBytes && this.msgs > 0) this.removeForLimit(this.first);
-  }
-
-  private removeForLimit(seq: number): void {
-    const subject = this.removeOne(seq, false);
-    if (subject !== null && this.limitHandler !== null) this.limitHandler(seq, subject);
-  }
-
-  skipMsgs(seq: number, count: number, ts: Nanos): void {
-    this.check();
-    if (seq !== this.last + 1) throw new SequenceMismatchError(this.last + 1, seq);
-    if (count < 1) return;
-    try {
-      this.beginWrite();
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    this.last = seq + count - 1;
-    this.lastTime = ts;
-    // As nats-server's SkipMsg: an empty stream's first time is the skip's time.
-    if (this.msgs === 0) {
-      this.first = this.last + 1;
-      this.firstTs = ts;
-    }
-    this.stateDirty = true;
-  }
-
-  removeMsg(seq: number): boolean {
-    this.check();
-    return this.removeOne(seq, false) !== null;
-  }
-
-  eraseMsg(seq: number): boolean {
-    this.check();
-    return this.removeOne(seq, true) !== null;
-  }
-
-  /** Removes one message and updates every structure; returns its subject, or null if absent. */
-  /** With withHdr, the removed message's headers are left in removedHdr. */
-  private removeOne(seq: number, secure: boolean, withHdr = false): string | null {
-    if (seq < this.first || seq > this.last || this.msgs === 0) return null;
-    try {
-      this.beginWrite();
-      // Held rows (not inserted yet) are newer than every row in the database, so a message
-      // still held is dropped from memory (a KV key put again within a turn is never written
-      // twice), and the statements below, which look at older rows, need not insert them first.
-      let r: [number, number | null, number, Uint8Array | null] | undefined;
-      const j = this.heldRow(seq);
-      if (j >= 0) {
-        const held = this.rows;
-        const h = held[j + 6] as Buffer | null;
-        r = [held[j + 2] as number, h === null ? null : h.length, (held[j + 7] as Buffer).length, h];
-        held.splice(j, 8);
-      } else {
-        if (secure) this.db.pragma("secure_delete = 1");
-        r = (withHdr ? this.s.delOneHdr : this.s.delOne).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
-        if (secure) this.db.pragma("secure_delete = 0");
-      }
-      if (r === undefined) return null;
-      if (withHdr) this.removedHdr = r[3] ?? null;
-      const e = this.index.bySidGet(r[0]);
-      if (e === undefined) throw new Error(`message ${seq} has unknown subject id ${r[0]}`);
-      this.msgs--;
-      this.bytes -= fileStoreMsgSize(e.slen, r[1] ?? 0, r[2]);
-      this.walDebt += 256;
-      this.blocks?.remove(seq);
-      this.stateDirty = true;
-      e.msgs--;
-      if (e.msgs === 0) {
-        this.index.delete(e);
-        this.s.delSubject.run(e.sid);
-      } else if (seq === e.first) {
-        e.first = this.nextOfSid(e.sid, seq);
-      } else if (seq === e.last) {
-        e.last = this.prevOfSid(e.sid, seq);
-      }
-      if (this.msgs === 0) {
-        this.first = this.last + 1;
-        this.firstTs = 0n;
-      } else if (seq === this.first) {
-        this.setFirstFrom(seq + 1);
-      }
-      return e.subject;
-    } catch (err) {
-      return this.writeFailed(err);
-    }
-  }
-
-  private setFirstFrom(seq: number): void {
-    const r = this.s.firstFrom.get(seq) as [bigint, bigint] | undefined;
-    if (r !== undefined) {
-      this.first = Number(r[0]);
-      this.firstTs = r[1];
-      return;
-    }
-    const held = this.rows;
-    for (let j = 0; j < held.length; j += 8) {
-      if ((held[j] as number) >= seq) {
-        this.first = held[j] as number;
-        this.firstTs = held[j + 1] as bigint;
-        return;
-      }
-    }
-    this.first = this.last + 1;
-    this.firstTs = 0n;
-  }
-
-  /** Offset in rows of the held row of seq, or -1 (held rows ascend by sequence). */
-  private heldRow(seq: number): number {
-    const held = this.rows;
-    let lo = 0;
-    let hi = held.length / 8 - 1;
-    if (hi < 0 || seq < (held[0] as number)) return -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const s = held[mid * 8] as number;
-      if (s === seq) return mid * 8;
-      if (s < seq) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  }
-
-  /** The first sequence >= seq with subject id sid, in the database or held (0 if none). */
-  private nextOfSid(sid: number, seq: number): number {
-    const held = this.rows;
-    if (held.length === 0 || seq < (held[0] as number)) {
-      const s = this.s.nextSeqSid.get(sid, seq) as number | undefined;
-      if (s !== undefined) return s;
-    }
-    for (let j = 0; j < held.length; j += 8) if (held[j + 2] === sid && (held[j] as number) >= seq) return held[j] as number;
-    return 0;
-  }
-
-  /** The last sequence <= seq with subject id sid, held or in the database (0 if none). */
-  private prevOfSid(sid: number, seq: number): number {
-    const held = this.rows;
-    for (let j = held.length - 8; j >= 0; j -= 8) if (held[j + 2] === sid && (held[j] as number) <= seq) return held[j] as number;
-    return (this.s.prevSeqSid.get(sid, seq) as number | undefined) ?? 0;
-  }
-
-  purge(): number {
-    this.check();
-    const n = this.msgs;
-    try {
-      this.beginWrite();
-      this.q.delAll.run();
-      this.q.delAllSubjects.run();
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    this.index.clear();
-    if (this.blocks !== null) this.blocks.clear();
-    this.msgs = 0;
-    this.bytes = 0;
-    this.first = this.last + 1;
-    this.firstTs = 0n;
-    this.stateDirty = true;
-    if (n > 0) this.vacuumPending = true;
-    this.walDebt += n * 64;
-    return n;
-  }
-
-  compact(seq: number): number {
-    this.check();
-    if (seq === 0) return this.purge();
-    if (seq > this.last) {
-      const n = this.purge();
-      this.first = seq;
-      this.last = seq - 1;
-      return n;
-    }
-    if (seq <= this.first || this.msgs === 0) return 0;
-    return this.removeRange(this.first, seq - 1, null);
-  }
-
-  truncate(seq: number): void {
-    this.check();
-    if (seq === 0) {
-      this.purge();
-      this.first = 0;
-      this.last = 0;
-      this.lastTime = 0n;
-      return;
-    }
-    if (seq >= this.last) return;
-    if (this.msgs > 0 && seq >= this.first) this.removeRange(seq + 1, this.last, null);
-    else if (this.msgs > 0) this.purge();
-    try {
-      this.beginWrite();
-      const r = this.q.prevRow.get(seq) as [bigint, bigint] | undefined;
-      this.lastTime = r === undefined ? 0n : r[1];
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    this.last = seq;
-    if (this.msgs === 0) {
-      this.first = seq + 1;
-      this.firstTs = 0n;
-    }
-    this.stateDirty = true;
-  }
-
-  purgeEx(filter: string, upToSeq: number, keep: number): number {
-    this.check();
-    if (upToSeq > 1 && keep > 0) throw new PurgeArgError();
-    if (isAllFilter(filter)) {
-      if (keep === 0 && upToSeq <= 1) return this.purge();
-      if (upToSeq > 1) return this.compact(upToSeq);
-      if (keep >= this.msgs) return 0;
-      return this.compact(this.last - keep + 1);
-    }
-    if (this.msgs === 0) return 0;
-    const m = this.index.match(filter);
-    if (m.size === 0) return 0;
-    const all = m.size === this.index.size;
-    let hi = upToSeq > 1 ? upToSeq - 1 : this.last;
-    try {
-      if (keep > 0) {
-        let total = 0;
-        for (const e of m) total += e.msgs;
-        if (keep >= total) return 0;
-        const nth = total - keep - 1;
-        if (all) hi = this.q.nth.get(nth) as number;
-        else if (m.size === 1) hi = this.q.nthSid.get(first(m).sid, nth) as number;
-        else hi = this.q.nthSids.get(JSON.stringify(sidsOf(m)), nth) as number;
-      }
-    } catch (e) {
-      this.readError(e);
-    }
-    return this.removeRange(this.first, hi, all ? null : Array.from(m));
-  }
-
-  /**
-   * Removes every message with seq in [lo, hi] (of the given subjects, or all), in bulk: one
-   * aggregate query for the accounting, one DELETE, then per-subject first/last fix-ups.
-   */
-  private removeRange(lo: number, hi: number, entries: SubjectEntry[] | null): number {
-    if (hi < lo || this.msgs === 0) return 0;
-    let removed = 0;
-    let bytes = 0;
-    const touched: SubjectEntry[] = [];
-    try {
-      this.beginWrite();
-      const account = (e: SubjectEntry | undefined, sid: number, rows: number[][]): void => {
-        if (e === undefined) throw new Error(`messages refer to unknown subject id ${sid}`);
-        let c = 0;
-        for (const [block, n, dsum, hsum] of rows) {
-          c += n!;
-          bytes += n! * (30 + e.slen) + dsum! + hsum!;
-          this.blocks?.remove(block! * BLOCK_SIZE, n!);
-        }
-        if (c === 0) return;
-        e.msgs -= c;
-        removed += c;
-        touched.push(e);
-      };
-      if (entries === null) {
-        const bySid = new Map<number, number[][]>();
-        for (const r of this.q.statsRange.all(lo, hi) as number[][]) {
-          let l = bySid.get(r[0]!);
-          if (l === undefined) bySid.set(r[0]!, (l = []));
-          l.push(r.slice(1));
-        }
-        for (const [sid, rows] of bySid) account(this.index.bySidGet(sid), sid, rows);
-        this.q.delRange.run(lo, hi);
-      } else {
-        for (const e of entries) {
-          if (e.last < lo || e.first > hi) continue;
-          account(e, e.sid, this.q.statsRangeSid.all(e.sid, lo, hi) as number[][]);
-          this.q.delRangeSid.run(e.sid, lo, hi);
-        }
-      }
-      this.msgs -= removed;
-      this.bytes -= bytes;
-      for (const e of touched) {
-        if (e.msgs <= 0) {
-          this.index.delete(e);
-          this.q.delSubject.run(e.sid);
-        } else {
-          const mm = this.q.minMaxSid.get(e.sid) as [number, number];
-          e.first = mm[0];
-          e.last = mm[1];
-        }
-      }
-      if (this.msgs === 0) {
-        this.first = this.last + 1;
-        this.firstTs = 0n;
-      } else if (this.first >= lo && this.first <= hi) {
-        this.setFirstFrom(this.first);
-      }
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    if (removed > 0) {
-      this.walDebt += removed * 64;
-      this.stateDirty = true;
-      this.vacuumPending = true;
-    }
-    return removed;
-  }
-
-  expire(now: Nanos): ExpiredMsg[] {
-    this.check();
-    const out: ExpiredMsg[] = [];
-    if (this.msgs === 0) return out;
-    try {
-      for (;;) {
-        const seqs = this.q.expiredTtl.all(now) as number[];
-        let n = 0;
-        for (const seq of seqs) {
-          const subject = this.removeOne(seq, false, true);
-          if (subject !== null) {
-            out.push({ seq, subject, marker: isMarkerHeader(this.removedHdr) });
-            n++;
-          }
-        }
-        if (seqs.length < CHUNK || n === 0) break;
-      }
-      const maxAge = this.lim.maxAgeNanos;
-      if (maxAge > 0n) {
-        const cutoff = now - maxAge;
-        let from = this.first;
-        scan: for (;;) {
-          const rows = this.q.scanAge.all(from) as [bigint, bigint, bigint][];
-          for (const [bseq, ts, ttl] of rows) {
-            if (ts > cutoff) break scan;
-            if (Number(ttl) === TTL_NEVER) continue;
-            const seq = Number(bseq);
-            const subject = this.removeOne(seq, false, true);
-            if (subject !== null) out.push({ seq, subject, marker: isMarkerHeader(this.removedHdr) });
-          }
-          if (rows.length < CHUNK) break;
-          from = Number(rows[rows.length - 1]![0]) + 1;
-        }
-      }
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    return out;
-  }
-
-  nextExpiry(): Nanos | null {
-    this.check();
-    if (this.msgs === 0) return null;
-    try {
-      let best = (this.q.minExpires.get() as bigint | undefined) ?? null;
-      const maxAge = this.lim.maxAgeNanos;
-      if (maxAge > 0n) {
-        let from = this.first;
-        scan: for (;;) {
-          const rows = this.q.scanAge.all(from) as [bigint, bigint, bigint][];
-          for (const [, ts, ttl] of rows) {
-            if (Number(ttl) === TTL_NEVER) continue;
-            const t = ts + maxAge;
-            if (best === null || t < best) best = t;
-            break scan;
-          }
-          if (rows.length < CHUNK) break;
-          from = Number(rows[rows.length - 1]![0]) + 1;
-        }
-      }
-      return best;
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  setLimits(limits: Partial<StoreLimits>): void {
-    this.check();
-    this.lim = { ...this.lim, ...limits };
-    const l = this.lim;
-    this.limActive = l.maxMsgs > 0 || l.maxBytes > 0 || l.maxMsgsPerSubject > 0 || l.discardNew;
-    if (l.maxMsgsPerSubject > 0) {
-      for (const e of Array.from(this.index.values())) while (e.msgs > l.maxMsgsPerSubject) this.removeForLimit(e.first);
-    }
-    if (l.maxMsgs > 0) while (this.msgs > l.maxMsgs) this.removeForLimit(this.first);
-    if (l.maxBytes > 0) while (this.bytes > l.maxBytes && this.msgs > 0) this.removeForLimit(this.first);
-  }
-
-  limits(): StoreLimits {
-    return { ...this.lim };
-  }
-
-  onLimitRemoval(handler: LimitRemovalHandler | null): void {
-    this.limitHandler = handler;
-  }
-
-  // ---- reads --------------------------------------------------------------------------------
-
-  /** r: [ts, sid, ttl, crc, hdr, data] (off 0) or [seq, ts, sid, ttl, crc, hdr, data] (off 1). */
-  private buildMsg(seq: number, r: unknown[], off: number, corrupt?: (d: string) => StoreCorruptError): StoredMsg {
-    const bad = corrupt ?? ((d: string) => new StoreCorruptError(this.account, this.name, this.path, d));
-    try {
-      const ts = big(r[off]);
-      const sid = int(r[off + 1]);
-      const ttl = int(r[off + 2]);
-      const crc = int(r[off + 3]);
-      const hdr = r[off + 4] === null ? null : blob(r[off + 4]);
-      const data = blob(r[off + 5]);
-      const e = this.index.bySidGet(sid);
-      if (e === undefined) throw new BadRow(`refers to unknown subject id ${sid}`);
-      if (msgCrc(seq, ts, ttl, e.subject, hdr, data) !== crc) throw new BadRow("checksum mismatch");
-      return { seq, ts, subject: e.subject, hdr, data, ttl };
-    } catch (e) {
-      if (e instanceof BadRow) throw bad(`message ${seq}: ${e.message}`);
-      throw e;
-    }
-  }
-
-  loadMsg(seq: number): StoredMsg | null {
-    this.check();
-    if (seq < this.first || seq > this.last) return null;
-    try {
-      const r = this.q.get.get(seq) as unknown[] | undefined;
-      return r === undefined ? null : this.buildMsg(seq, r, 0);
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  loadNextMsg(filter: string, start: number): StoredMsg | null {
-    this.check();
-    if (start < this.first) start = this.first;
-    if (start > this.last || this.msgs === 0) return null;
-    try {
-      let r: unknown[] | undefined;
-      if (isAllFilter(filter)) {
-        r = this.q.getNext.get(start) as unknown[] | undefined;
-      } else if (!hasWildcard(filter)) {
-        const e = this.index.get(filter);
-        if (e === undefined || e.last < start) return null;
-        r = this.q.getNextSid.get(e.sid, start) as unknown[] | undefined;
-      } else {
-        const seq = this.nextMatchSeq(filter, start);
-        return seq === 0 ? null : this.loadMsg(seq);
-      }
-      return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  loadNextWithHeaders(start: number): StoredMsg | null {
-    this.check();
-    if (start < this.first) start = this.first;
-    if (start > this.last || this.msgs === 0) return null;
-    try {
-      // The scan of header-less rows stays inside SQLite.
-      const r = this.q.getNextHdr.get(start) as unknown[] | undefined;
-      return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  loadNextMsgMulti(filters: readonly string[], start: number): StoredMsg | null {
-    this.check();
-    if (start < this.first) start = this.first;
-    if (start > this.last || this.msgs === 0) return null;
-    try {
-      let best = 0;
-      for (const f of filters) {
-        const s = this.nextMatchSeq(f, start);
-        if (s !== 0 && (best === 0 || s < best)) best = s;
-        if (best === start) break;
-      }
-      return best === 0 ? null : this.loadMsg(best);
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  /**
-   * Two statements per batch, each answering one row: the rows' small columns as one text of
-   * numbers, then every header and payload of those rows as one concatenated blob, which is cut
-   * back into messages. Every value SQLite hands to JavaScript costs an allocation (a blob a
-   * Buffer, an integer a BigInt, a row an array), and for small messages those are most of the
-   * cost of a read; one text and one blob per batch are not. Every message is still checked
-   * against its checksum; anything unexpected (a value not as we wrote it, counts or lengths
-   * that do not add up, sequences out of order, a bad checksum) goes the one-by-one way, which
-   * reports it exactly as loadNextMsg does.
-   */
-  loadNextMsgs(filter: string, start: number, max: number, maxBytes: number): StoredMsg[] {
-    this.check();
-    if (start < this.first) start = this.first;
-    if (start > this.last || this.msgs === 0 || max <= 0) return [];
-    const all = isAllFilter(filter);
-    // Large messages: copying them into one blob costs more than a Buffer each.
-    if (max === 1 || (!all && hasWildcard(filter)) || this.bytes > this.msgs * CONCAT_AVG_MAX) return loadNextMsgsOneByOne(this, filter, start, max, maxBytes);
-    let sid = 0;
-    if (!all) {
-      const e = this.index.get(filter);
-      if (e === undefined || e.last < start) return [];
-      sid = e.sid;
-    }
-    let out: StoredMsg[] | null;
-    try {
-      const st = this.batchStmts();
-      const head = (all ? st.meta.get(start, max) : st.metaSid.get(sid, start, max)) as [unknown, unknown];
-      out = this.cutBatch(head, start, maxBytes, (from, to) => (all ? st.bodies.get(from, to) : st.bodiesSid.get(sid, from, to)));
-    } catch (e) {
-      return this.readError(e);
-    }
-    return out ?? loadNextMsgsOneByOne(this, filter, start, max, maxBytes);
-  }
-
-  /** head: [row count, "<8 numbers per row>"] (META_COLS). null: not what we wrote. */
-  private cutBatch(head: [unknown, unknown], start: number, maxBytes: number, bodies: (from: number, to: number) => unknown): StoredMsg[] | null {
-    const rows = head[0];
-    if (typeof rows !== "number" || !Number.isSafeInteger(rows) || rows < 0) return null;
-    if (rows === 0) return [];
-    if (typeof head[1] !== "string") return null;
-    const v = new Float64Array(rows * META_COLS);
-    if (!parseNumberList(head[1], v)) return null;
-    let n = 0;
-    let total = 0;
-    let prev = start - 1;
-    while (n < rows && total < maxBytes) {
-      const o = n * META_COLS;
-      if (v[o]! <= prev || v[o + 6]! < -1 || v[o + 7]! < 0) return null;
-      prev = v[o]!;
-      total += Math.max(0, v[o + 6]!) + v[o + 7]!;
-      n++;
-    }
-    const b = bodies(v[0]!, v[(n - 1) * META_COLS]!);
-    const buf = b === null ? EMPTY_BLOB : Buffer.isBuffer(b) ? b : null;
-    if (buf === null || buf.length !== total) return null;
-    const out: StoredMsg[] = new Array(n);
-    let off = 0;
-    // Neighbours mostly share their second.
-    let sec = NaN;
-    let secNs = 0n;
-    for (let i = 0; i < n; i++) {
-      const o = i * META_COLS;
-      const seq = v[o]!;
-      if (v[o + 1] !== sec) {
-        sec = v[o + 1]!;
-        secNs = BigInt(sec) * NS_PER_S;
-      }
-      const ts = secNs + BigInt(v[o + 2]!);
-      const ttl = v[o + 4]!;
-      const e = this.index.bySidGet(v[o + 3]!);
-      if (e === undefined) return null;
-      let hdr: Buffer | null = null;
-      const hl = v[o + 6]!;
-      if (hl >= 0) {
-        hdr = buf.subarray(off, off + hl);
-        off += hl;
-      }
-      const dl = v[o + 7]!;
-      const data = buf.subarray(off, off + dl);
-      off += dl;
-      if (msgCrc(seq, ts, ttl, e.subject, hdr, data) !== v[o + 5]) return null;
-      out[i] = { seq, ts, subject: e.subject, hdr, data, ttl };
-    }
-    return out;
-  }
-
-  private batchReads: Record<"meta" | "metaSid" | "bodies" | "bodiesSid", Stmt> | null = null;
-
-  /** Read-only statements for loadNextMsgs, prepared on first use; like q, after inserting the rows held. */
-  private batchStmts(): Record<"meta" | "metaSid" | "bodies" | "bodiesSid", Stmt> {
-    if (this.rows.length > 0) this.insertRows();
-    if (this.batchReads === null) {
-      // META_COLS numbers per row; ts in two parts, as a double cannot hold it whole. A row
-      // with a NULL where we never write one drops out of group_concat, which the count shows.
-      const meta = "count(*), group_concat(format('%d,%d,%d,%d,%d,%d,%d,%d', seq, ts / 1000000000, ts % 1000000000, sid, ttl, crc, hl, dl), ',')";
-      // The lengths are taken inside, where SQLite reads them from the row header without the blobs.
-      const rows = "seq, ts, sid, ttl, crc, coalesce(length(hdr), -1) AS hl, length(data) AS dl";
-      // A TEXT concatenation of blobs keeps their bytes (the database is UTF-8, nothing is
-      // transcoded); the cast makes the result a blob again. The aggregates take the rows in the
-      // subquery's order (an ORDER BY inside them would sort again); cutBatch checks the order
-      // of the numbers, and the checksums that of the bodies.
-      const bodies = "CAST(group_concat(CAST(coalesce(hdr, X'') AS BLOB) || data, X'') AS BLOB)";
-      const p = (sql: string): Stmt => this.db.prepare(sql);
-      this.batchReads = {
-        meta: p(`SELECT ${meta} FROM (SELECT ${rows} FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ?)`).raw(),
-        metaSid: p(`SELECT ${meta} FROM (SELECT ${rows} FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT ?)`).raw(),
-        bodies: p(`SELECT ${bodies} FROM (SELECT hdr, data FROM msgs WHERE seq >= ? AND seq <= ? ORDER BY seq)`).pluck(),
-        bodiesSid: p(`SELECT ${bodies} FROM (SELECT hdr, data FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ? ORDER BY seq)`).pluck(),
-      };
-    }
-    return this.batchReads;
-  }
-
-  /** First sequence >= start whose subject matches filter, or 0. start is within [first, last]. */
-  private nextMatchSeq(filter: string, start: number): number {
-    if (isAllFilter(filter)) return (this.q.nextSeq.get(start) as number | undefined) ?? 0;
-    if (!hasWildcard(filter)) {
-      const e = this.index.get(filter);
-      if (e === undefined || e.last < start) return 0;
-      return e.first >= start ? e.first : ((this.q.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
-    }
-    const m = this.index.match(filter);
-    if (m.size === 0) return 0;
-    if (m.size === this.index.size) return (this.q.nextSeq.get(start) as number | undefined) ?? 0;
-    if (m.size > CANDIDATE_SUBJECTS) {
-      // Many subjects match: walk the stream in order for a while; most hits are near start.
-      let from = start;
-      for (let scanned = 0; scanned < SCAN_ROWS; ) {
-        const rows = this.q.scan.all(from, CHUNK) as [number, number][];
-        for (const [seq, sid] of rows) {
-          const e = this.index.bySidGet(sid);
-          if (e !== undefined && m.has(e)) return seq;
-        }
-        if (rows.length < CHUNK) return 0;
-        scanned += rows.length;
-        from = rows[rows.length - 1]![0] + 1;
-      }
-      start = from;
-    }
-    let best = 0;
-    for (const e of m) {
-      if (e.last < start) continue;
-      const c = e.first >= start ? e.first : ((this.q.nextSeqSid.get(e.sid, start) as number | undefined) ?? 0);
-      if (c !== 0 && (best === 0 || c < best)) best = c;
-    }
-    return best;
-  }
-
-  loadLastMsg(filter: string): StoredMsg | null {
-    this.check();
-    if (this.msgs === 0) return null;
-    if (isAllFilter(filter)) return this.loadPrevMsg(this.last);
-    let best = 0;
-    for (const e of this.index.match(filter)) if (e.last > best) best = e.last;
-    return best === 0 ? null : this.loadMsg(best);
-  }
-
-  loadPrevMsg(start: number, filter = ">"): StoredMsg | null {
-    this.check();
-    if (start > this.last) start = this.last;
-    if (start < this.first || this.msgs === 0) return null;
-    try {
-      if (isAllFilter(filter)) {
-        const r = this.q.getPrev.get(start) as unknown[] | undefined;
-        return r === undefined ? null : this.buildMsg(Number(r[0] as bigint), r, 1);
-      }
-      let best = 0;
-      for (const e of this.index.match(filter)) {
-        if (e.first > start) continue;
-        const c = e.last <= start ? e.last : ((this.q.prevSeqSid.get(e.sid, start) as number | undefined) ?? 0);
-        if (c > best) best = c;
-      }
-      return best === 0 ? null : this.loadMsg(best);
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  seqFromTime(ts: Nanos): number {
-    this.check();
-    if (this.msgs === 0) return this.last + 1;
-    try {
-      let lo = this.first;
-      let hi = this.last + 1;
-      while (lo < hi) {
-        const mid = lo + Math.floor((hi - lo) / 2);
-        const r = this.q.firstFrom.get(mid) as [bigint, bigint] | undefined;
-        if (r === undefined || r[1] >= ts) hi = mid;
-        else lo = Number(r[0]) + 1;
-      }
-      const r = this.q.firstFrom.get(lo) as [bigint, bigint] | undefined;
-      return r === undefined ? this.last + 1 : Number(r[0]);
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  lastSeq(): number {
-    return this.last;
-  }
-
-  lastTs(): Nanos {
-    return this.lastTime;
-  }
-
-  state(opts?: StateOptions): StreamState {
-    this.check();
-    const numDeleted = this.msgs > 0 ? this.last - this.first + 1 - this.msgs : 0;
-    const st: StreamState = {
-      msgs: this.msgs,
-      bytes: this.bytes,
-      firstSeq: this.first,
-      firstTs: this.firstTs,
-      lastSeq: this.last,
-      lastTs: this.lastTime,
-      numDeleted,
-      numSubjects: this.index.size,
-    };
-    if (opts?.deleted) st.deleted = numDeleted > 0 ? this.deletedList() : [];
-    return st;
-  }
-
-  private deletedList(): number[] {
-    const out: number[] = [];
-    try {
-      const blocks = this.ensureBlocks();
-      const lastB = blockOf(this.last);
-      for (let b = blockOf(this.first); b <= lastB; b++) {
-        const lo = Math.max(b * BLOCK_SIZE, this.first);
-        const hi = Math.min(b * BLOCK_SIZE + BLOCK_SIZE - 1, this.last);
-        const live = blocks.count(b);
-        if (live === hi - lo + 1) continue;
-        let next = lo;
-        if (live > 0) {
-          for (const seq of this.q.seqsRange.iterate(lo, hi) as IterableIterator<number>) {
-            for (; next < seq; next++) out.push(next);
-            next = seq + 1;
-          }
-        }
-        for (; next <= hi; next++) out.push(next);
-      }
-    } catch (e) {
-      this.readError(e);
-    }
-    return out;
-  }
-
-  private ensureBlocks(): SeqBlocks {
-    if (this.blocks !== null) return this.blocks;
-    const b = new SeqBlocks();
-    for (const [block, n] of this.q.blockCounts.all() as [number, number][]) b.add(block * BLOCK_SIZE, n);
-    this.blocks = b;
-    return b;
-  }
-
-  subjectState(subject: string): SimpleState | null {
-    this.check();
-    const e = this.index.get(subject);
-    return e === undefined ? null : { msgs: e.msgs, first: e.first, last: e.last };
-  }
-
-  subjectsState(filter: string): Map<string, SimpleState> {
-    this.check();
-    const out = new Map<string, SimpleState>();
-    for (const e of this.index.match(filter)) out.set(e.subject, { msgs: e.msgs, first: e.first, last: e.last });
-    return out;
-  }
-
-  filteredState(start: number, filter: string): SimpleState {
-    this.check();
-    if (start < this.first) start = this.first;
-    if (start > this.last || this.msgs === 0) return { msgs: 0, first: 0, last: 0 };
-    try {
-      const m = this.index.match(filter);
-      if (m.size === this.index.size) {
-        const n = this.countFrom(start);
-        if (n === 0) return { msgs: 0, first: 0, last: 0 };
-        return { msgs: n, first: this.q.nextSeq.get(start) as number, last: this.q.maxSeq.get() as number };
-      }
-      const ss: SimpleState = { msgs: 0, first: 0, last: 0 };
-      for (const e of m) {
-        if (e.last < start) continue;
-        let f: number;
-        if (e.first >= start) {
-          ss.msgs += e.msgs;
-          f = e.first;
-        } else {
-          ss.msgs += this.countSidFrom(e, start);
-          f = this.q.nextSeqSid.get(e.sid, start) as number;
-        }
-        if (ss.first === 0 || f < ss.first) ss.first = f;
-        if (e.last > ss.last) ss.last = e.last;
-      }
-      return ss;
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  numPending(start: number, filter: string, lastPerSubject: boolean): number {
-    this.check();
-    if (start < this.first) start = this.first;
-    if (start > this.last || this.msgs === 0) return 0;
-    const m = this.index.match(filter);
-    if (lastPerSubject) {
-      let n = 0;
-      for (const e of m) if (e.last >= start) n++;
-      return n;
-    }
-    try {
-      if (m.size === this.index.size) return this.countFrom(start);
-      let n = 0;
-      for (const e of m) {
-        if (e.last < start) continue;
-        n += e.first >= start ? e.msgs : this.countSidFrom(e, start);
-      }
-      return n;
-    } catch (e) {
-      return this.readError(e);
-    }
-  }
-
-  /** Live messages with seq >= start: block counts plus one partial block. */
-  private countFrom(start: number): number {
-    if (start <= this.first) return this.msgs;
-    const blocks = this.ensureBlocks();
-    const b = blockOf(start);
-    const blockEnd = b * BLOCK_SIZE + BLOCK_SIZE - 1;
-    // Count the shorter side of start within its block.
-    const before = start - b * BLOCK_SIZE;
-    const inBlock =
-      before < BLOCK_SIZE / 2 ? blocks.count(b) - (this.q.countRange.get(b * BLOCK_SIZE, start - 1) as number) : (this.q.countRange.get(start, blockEnd) as number);
-    return inBlock + blocks.sumAfter(b);
-  }
-
-  /** Messages of e with seq >= start, counting whichever side of start is shorter in its index. */
-  private countSidFrom(e: SubjectEntry, start: number): number {
-    if (start - e.first < e.last - start) return e.msgs - (this.q.countBeforeSid.get(e.sid, start) as number);
-    return this.q.countFromSid.get(e.sid, start) as number;
-  }
-
-  msgSize(subject: string, hdrLen: number, dataLen: number): number {
-    return fileStoreMsgSize(subjectBytes(subject), hdrLen, dataLen);
-  }
-
   // ---- metadata -----------------------------------------------------------------------------
 
   saveConfig(json: string): void {
@@ -1696,95 +555,16 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   createConsumer(name: string, configJson: string, ackPolicy: AckPolicy): ConsumerStore {
     this.check();
-    if (this.consumerIds.has(name)) throw new ConsumerExistsError(this.name, name);
-    let cid = 0;
-    try {
-      this.beginWrite();
-      cid = this.q.cIns.get(name, configJson, ackPolicy, consumerCrc(name, configJson, ackPolicy, [0, 0, 0, 0])) as number;
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    this.consumerIds.set(name, cid);
-    const h = this.makeConsumer(name, cid, configJson, ackPolicy);
-    return h;
+    return this.consumers.create(name, configJson, ackPolicy);
   }
 
   consumer(name: string): ConsumerStore | null {
     this.check();
-    const open = this.consumerHandles.get(name);
-    if (open !== undefined) return open;
-    if (!this.consumerIds.has(name)) return null;
     try {
-      const saved = this.readConsumer(name);
-      const h = this.makeConsumer(name, saved.cid, saved.config, saved.ackPolicy);
-      h.core.restore(saved.state);
-      return h;
+      return this.consumers.get(name);
     } catch (e) {
       return this.readError(e);
     }
-  }
-
-  private readConsumer(
-    name: string,
-    corrupt?: (d: string) => StoreCorruptError,
-  ): { cid: number; config: string; ackPolicy: AckPolicy; state: ConsumerState } {
-    const cid = this.consumerIds.get(name)!;
-    try {
-      const row = this.q.cLoad.get(cid) as unknown[] | undefined;
-      if (row === undefined) throw new BadRow("row missing");
-      const config = text(row[0]);
-      const ack = text(row[1]);
-      if (ack !== "none" && ack !== "all" && ack !== "explicit") throw new BadRow(`ack policy ${ack}`);
-      const nums = [int(row[2]), int(row[3]), int(row[4]), int(row[5])];
-      if (consumerCrc(name, config, ack, nums) !== int(row[6])) throw new BadRow("checksum mismatch");
-      const st = emptyConsumerState();
-      st.delivered = { consumerSeq: nums[0]!, streamSeq: nums[1]! };
-      st.ackFloor = { consumerSeq: nums[2]!, streamSeq: nums[3]! };
-      for (const r of this.q.cLoadPending.all(cid) as unknown[][]) {
-        const sseq = int(r[0]);
-        const cseq = int(r[1]);
-        const ts = big(r[2]);
-        if (pendingCrc(cid, sseq, cseq, ts) !== int(r[3])) throw new BadRow(`pending ${sseq}: checksum mismatch`);
-        st.pending.set(sseq, { consumerSeq: cseq, ts });
-      }
-      for (const r of this.q.cLoadRedelivered.all(cid) as unknown[][]) {
-        const sseq = int(r[0]);
-        const count = int(r[1]);
-        if (redeliveredCrc(cid, sseq, count) !== int(r[2])) throw new BadRow(`redelivered ${sseq}: checksum mismatch`);
-        st.redelivered.set(sseq, count);
-      }
-      return { cid, config, ackPolicy: ack, state: st };
-    } catch (e) {
-      if (!(e instanceof BadRow)) throw e;
-      const d = `consumer ${JSON.stringify(name)}: ${e.message}`;
-      throw corrupt ? corrupt(d) : new StoreCorruptError(this.account, this.name, this.path, d);
-    }
-  }
-
-  private makeConsumer(name: string, cid: number, cfg: string, ackPolicy: AckPolicy): ConsumerHandle {
-    const s = this.s;
-    let handle: ConsumerHandle;
-    const sink: ConsumerSink = {
-      putPending: (sseq, cseq, ts) => s.cPutPending.run(cid, sseq, cseq, ts, pendingCrc(cid, sseq, cseq, ts)),
-      delPending: (sseq) => s.cDelPending.run(cid, sseq),
-      delUpTo: (sseq) => {
-        s.cDelPendingUpTo.run(cid, sseq);
-        s.cDelRedeliveredUpTo.run(cid, sseq);
-      },
-      putRedelivered: (sseq, count) => s.cPutRedelivered.run(cid, sseq, count, redeliveredCrc(cid, sseq, count)),
-      delRedelivered: (sseq) => s.cDelRedelivered.run(cid, sseq),
-      headerChanged: () => this.dirtyConsumers.add(handle),
-      replaceAll: (st: ConsumerState) => {
-        s.cDelPendingAll.run(cid);
-        s.cDelRedeliveredAll.run(cid);
-        for (const [sseq, p] of st.pending) s.cPutPending.run(cid, sseq, p.consumerSeq, p.ts, pendingCrc(cid, sseq, p.consumerSeq, p.ts));
-        for (const [sseq, n] of st.redelivered) s.cPutRedelivered.run(cid, sseq, n, redeliveredCrc(cid, sseq, n));
-        this.dirtyConsumers.add(handle);
-      },
-    };
-    handle = new ConsumerHandle(name, cfg, new ConsumerStateCore(ackPolicy, sink), this, cid);
-    this.consumerHandles.set(name, handle);
-    return handle;
   }
 
   saveConsumerConfig(h: ConsumerHandle): void {
@@ -1794,29 +574,12 @@ export class SqliteStreamStore implements StreamStore, Committable, ConsumerOwne
 
   consumerNames(): string[] {
     this.check();
-    return Array.from(this.consumerIds.keys()).sort();
+    return this.consumers.names();
   }
 
   deleteConsumer(name: string): boolean {
     this.check();
-    const cid = this.consumerIds.get(name);
-    if (cid === undefined) return false;
-    try {
-      this.beginWrite();
-      this.q.cDel.run(cid);
-      this.q.cDelPendingAll.run(cid);
-      this.q.cDelRedeliveredAll.run(cid);
-    } catch (e) {
-      this.writeFailed(e);
-    }
-    this.consumerIds.delete(name);
-    const h = this.consumerHandles.get(name);
-    if (h !== undefined) {
-      h.deleted = true;
-      this.dirtyConsumers.delete(h);
-      this.consumerHandles.delete(name);
-    }
-    return true;
+    return this.consumers.delete(name);
   }
 }
 
@@ -1832,137 +595,4 @@ function syncFile(fd: number | null, dir: string | null, done: (err: Error | nul
   };
   if (fd === null) return syncDir();
   fdatasync(fd, (err) => (err !== null ? done(err) : syncDir()));
-}
-
-function first<T>(it: Iterable<T>): T {
-  for (const x of it) return x;
-  throw new Error("empty");
-}
-
-function sidsOf(m: EntrySet): number[] {
-  const out: number[] = [];
-  for (const e of m) out.push(e.sid);
-  return out;
-}
-
-function configure(db: DB, opts: SqliteStoreOptions): void {
-  // Normal locking (the checkpoint thread has its own connection); StreamLock keeps other
-  // processes out, since the in-memory state assumes this process is the only writer.
-  const mode = db.pragma("journal_mode = WAL", { simple: true });
-  if (mode !== "wal") throw new Error(`cannot enable WAL (journal_mode is ${String(mode)})`);
-  // FULL (fsync inline): SQLite fsyncs the WAL inside every COMMIT.
-  // NORMAL: COMMIT writes the WAL to the OS (survives kill -9); durability then comes from our
-  // background fdatasync (fsync background) or the periodic checkpoint (sync interval).
-  db.pragma(`synchronous = ${opts.syncInterval === "always" && opts.fsync === "inline" ? "FULL" : "NORMAL"}`);
-  db.pragma(`cache_size = ${-Math.max(256, Math.floor(opts.cacheKiB))}`);
-  db.pragma("temp_store = MEMORY");
-  // Checkpoints run on the checkpoint thread, never inside a COMMIT on the event loop.
-  db.pragma("wal_autocheckpoint = 0");
-  db.pragma("journal_size_limit = 67108864");
-}
-
-function checkSchema(db: DB, account: string, name: string, corrupt: (d: string) => StoreCorruptError): void {
-  const appId = db.pragma("application_id", { simple: true });
-  if (appId !== APPLICATION_ID) throw corrupt(`application_id ${String(appId)} is not a tsnats stream`);
-  const version = db.pragma("user_version", { simple: true });
-  if (version !== FORMAT_VERSION) throw corrupt(`unsupported format version ${String(version)}`);
-  // The exact schema text: a damaged CREATE statement would otherwise surface later as a
-  // misleading "no such column" from a statement we prepare.
-  const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
-  const want = expectedSchema();
-  if (schema.length !== want.length || schema.some((r, i) => r.some((v, j) => v !== want[i]![j]))) {
-    const names = new Set(schema.map((r) => r[1]));
-    const missing = EXPECTED_OBJECTS.filter((o) => !names.has(o));
-    throw corrupt(missing.length > 0 ? `schema objects missing: ${missing.join(", ")}` : "schema differs from the expected layout");
-  }
-  const meta = new Map<string, string>();
-  for (const [k, v, crc] of db.prepare("SELECT key, value, crc FROM meta").raw().all() as unknown[][]) {
-    if (typeof k !== "string" || typeof v !== "string" || crc !== textCrc(k, v)) throw corrupt(`metadata row ${JSON.stringify(k)}: checksum mismatch`);
-    meta.set(k, v);
-  }
-  if (meta.get("stream") !== name || meta.get("account") !== account) {
-    throw corrupt(`file belongs to stream ${JSON.stringify(meta.get("stream"))} of account ${JSON.stringify(meta.get("account"))}`);
-  }
-}
-
-let schemaRows: unknown[][] | null = null;
-
-/** sqlite_schema rows of a freshly created database, to compare opened files against. */
-function expectedSchema(): unknown[][] {
-  if (schemaRows === null) {
-    const db = new Database(":memory:");
-    db.exec(SCHEMA);
-    schemaRows = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name").raw().all() as unknown[][];
-    db.close();
-  }
-  return schemaRows;
-}
-
-function prepareStatements(db: DB) {
-  const p = (sql: string): Stmt => db.prepare(sql);
-  const row = "ts, sid, ttl, crc, hdr, data";
-  return {
-    begin: p("BEGIN"),
-    commit: p("COMMIT"),
-    rollback: p("ROLLBACK"),
-    ins: p("INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-    insMany: p(`INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES ${Array(ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`),
-    insSubject: p("INSERT INTO subjects (subject) VALUES (?) ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject RETURNING sid").pluck(),
-    delSubject: p("DELETE FROM subjects WHERE sid = ?"),
-    get: p(`SELECT ${row} FROM msgs WHERE seq = ?`).raw().safeIntegers(),
-    getNext: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
-    getNextSid: p(`SELECT seq, ${row} FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1`).raw().safeIntegers(),
-    getPrev: p(`SELECT seq, ${row} FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1`).raw().safeIntegers(),
-    getNextHdr: p(`SELECT seq, ${row} FROM msgs WHERE seq >= ? AND hdr IS NOT NULL ORDER BY seq LIMIT 1`).raw().safeIntegers(),
-    prevRow: p("SELECT seq, ts FROM msgs WHERE seq <= ? ORDER BY seq DESC LIMIT 1").raw().safeIntegers(),
-    firstFrom: p("SELECT seq, ts FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").raw().safeIntegers(),
-    nextSeq: p("SELECT seq FROM msgs WHERE seq >= ? ORDER BY seq LIMIT 1").pluck(),
-    maxSeq: p("SELECT max(seq) FROM msgs").pluck(),
-    nextSeqSid: p("SELECT seq FROM msgs WHERE sid = ? AND seq >= ? ORDER BY seq LIMIT 1").pluck(),
-    prevSeqSid: p("SELECT seq FROM msgs WHERE sid = ? AND seq <= ? ORDER BY seq DESC LIMIT 1").pluck(),
-    minMaxSid: p("SELECT min(seq), max(seq) FROM msgs WHERE sid = ?").raw(),
-    sizeOf: p("SELECT sid, length(hdr), length(data) FROM msgs WHERE seq = ?").raw(),
-    delOne: p("DELETE FROM msgs WHERE seq = ? RETURNING sid, length(hdr), length(data)").raw(),
-    delOneHdr: p("DELETE FROM msgs WHERE seq = ? RETURNING sid, length(hdr), length(data), hdr").raw(),
-    delAll: p("DELETE FROM msgs"),
-    delAllSubjects: p("DELETE FROM subjects"),
-    statsRange: p(
-      `SELECT sid, seq >> ${BLOCK_SHIFT}, count(*), sum(length(data)), sum(CASE WHEN hdr IS NULL THEN 0 ELSE 4 + length(hdr) END) FROM msgs WHERE seq >= ? AND seq <= ? GROUP BY 1, 2`,
-    ).raw(),
-    statsRangeSid: p(
-      `SELECT seq >> ${BLOCK_SHIFT}, count(*), sum(length(data)), sum(CASE WHEN hdr IS NULL THEN 0 ELSE 4 + length(hdr) END) FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ? GROUP BY 1`,
-    ).raw(),
-    delRange: p("DELETE FROM msgs WHERE seq >= ? AND seq <= ?"),
-    delRangeSid: p("DELETE FROM msgs WHERE sid = ? AND seq >= ? AND seq <= ?"),
-    nth: p("SELECT seq FROM msgs ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
-    nthSid: p("SELECT seq FROM msgs WHERE sid = ? ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
-    nthSids: p("SELECT seq FROM msgs WHERE sid IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT 1 OFFSET ?").pluck(),
-    countRange: p("SELECT count(*) FROM msgs WHERE seq >= ? AND seq <= ?").pluck(),
-    countFromSid: p("SELECT count(*) FROM msgs WHERE sid = ? AND seq >= ?").pluck(),
-    countBeforeSid: p("SELECT count(*) FROM msgs WHERE sid = ? AND seq < ?").pluck(),
-    seqsRange: p("SELECT seq FROM msgs WHERE seq >= ? AND seq <= ? ORDER BY seq").pluck(),
-    scan: p("SELECT seq, sid FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ?").raw(),
-    scanAge: p(`SELECT seq, ts, ttl FROM msgs WHERE seq >= ? ORDER BY seq LIMIT ${CHUNK}`).raw().safeIntegers(),
-    expiredTtl: p(`SELECT seq FROM msgs WHERE expires <= ? ORDER BY expires LIMIT ${CHUNK}`).pluck(),
-    minExpires: p("SELECT expires FROM msgs WHERE expires IS NOT NULL ORDER BY expires LIMIT 1").pluck().safeIntegers(),
-    blockCounts: p(`SELECT seq >> ${BLOCK_SHIFT}, count(*) FROM msgs GROUP BY 1`).raw(),
-    saveState: p("UPDATE state SET first_seq = ?, first_ts = ?, last_seq = ?, last_ts = ?, msgs = ?, bytes = ?, crc = ? WHERE id = 1"),
-    metaGet: p("SELECT value, crc FROM meta WHERE key = ?").raw(),
-    metaPut: p("INSERT INTO meta (key, value, crc) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, crc = excluded.crc"),
-    metaDel: p("DELETE FROM meta WHERE key = ?"),
-    cIns: p("INSERT INTO consumers (name, config, ack_policy, crc) VALUES (?, ?, ?, ?) RETURNING cid").pluck(),
-    cHdr: p("UPDATE consumers SET config = ?, ack_policy = ?, d_cseq = ?, d_sseq = ?, a_cseq = ?, a_sseq = ?, crc = ? WHERE cid = ?"),
-    cDel: p("DELETE FROM consumers WHERE cid = ?"),
-    cLoad: p("SELECT config, ack_policy, d_cseq, d_sseq, a_cseq, a_sseq, crc FROM consumers WHERE cid = ?").raw(),
-    cLoadPending: p("SELECT sseq, cseq, ts, crc FROM consumer_pending WHERE cid = ?").raw().safeIntegers(),
-    cLoadRedelivered: p("SELECT sseq, count, crc FROM consumer_redelivered WHERE cid = ?").raw(),
-    cPutPending: p("INSERT OR REPLACE INTO consumer_pending (cid, sseq, cseq, ts, crc) VALUES (?, ?, ?, ?, ?)"),
-    cDelPending: p("DELETE FROM consumer_pending WHERE cid = ? AND sseq = ?"),
-    cDelPendingUpTo: p("DELETE FROM consumer_pending WHERE cid = ? AND sseq <= ?"),
-    cDelPendingAll: p("DELETE FROM consumer_pending WHERE cid = ?"),
-    cPutRedelivered: p("INSERT OR REPLACE INTO consumer_redelivered (cid, sseq, count, crc) VALUES (?, ?, ?, ?)"),
-    cDelRedelivered: p("DELETE FROM consumer_redelivered WHERE cid = ? AND sseq = ?"),
-    cDelRedeliveredUpTo: p("DELETE FROM consumer_redelivered WHERE cid = ? AND sseq <= ?"),
-    cDelRedeliveredAll: p("DELETE FROM consumer_redelivered WHERE cid = ?"),
-  };
 }
