@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { InvalidArgumentError, StoreError, StreamExistsError, StreamNotFoundError } from "./errors.js";
 import { GroupCommit } from "./group_commit.js";
 import { Checkpointer } from "./checkpointer.js";
+import { MsgCache } from "./msg_cache.js";
 import { LOCK_SUFFIX } from "./stream_lock.js";
 import { MemoryStreamStore } from "./memory_store.js";
 import { decodeName, encodeName, STREAM_FILE_SUFFIX } from "./names.js";
@@ -32,6 +33,7 @@ const DEFAULT_CACHE_KIB = 8192;
 export class StoreManager {
   readonly commit: GroupCommit;
   private readonly checkpointer = new Checkpointer();
+  private readonly msgCache = new MsgCache();
   private readonly open = new Map<string, StreamStore>();
   private readonly sqliteOpts: SqliteStoreOptions;
   private syncTimer: NodeJS.Timeout | null = null;
@@ -50,6 +52,7 @@ export class StoreManager {
     this.sqliteOpts = {
       commit: this.commit,
       checkpointer: this.checkpointer,
+      msgCache: this.msgCache,
       syncInterval,
       fsync: opts.fsync ?? "background",
       verify: opts.verify ?? "quick",

@@ -2,6 +2,7 @@
 // statements with the rows held for the multi-row insert, and every read. SqliteStreamWrites adds
 // the writes and SqliteStreamStore the transactions; this class only reads the state they keep.
 
+import type { MsgCache } from "./msg_cache.js";
 import { msgCrc } from "./checksum.js";
 import { StoreCorruptError } from "./errors.js";
 import { fileStoreMsgSize, subjectBytes } from "./msg_size.js";
@@ -62,6 +63,8 @@ export abstract class SqliteStreamReads {
   protected blocks: SeqBlocks | null = null;
 
   protected readonly s: Statements;
+  /** Messages read by sequence, shared by the server's streams (null: none). */
+  protected cache: MsgCache | null = null;
   /** Messages stored but not yet inserted: 8 values per row, in the order of the INSERT. */
   protected rows: unknown[] = [];
 
@@ -124,8 +127,15 @@ export abstract class SqliteStreamReads {
     this.check();
     if (seq < this.first || seq > this.last) return null;
     try {
+      if (this.cache !== null) {
+        const hit = this.cache.get(this, seq);
+        if (hit !== undefined) return hit;
+      }
       const r = this.q.get.get(seq) as unknown[] | undefined;
-      return r === undefined ? null : this.buildMsg(seq, r, 0);
+      if (r === undefined) return null;
+      const m = this.buildMsg(seq, r, 0);
+      this.cache?.put(this, m);
+      return m;
     } catch (e) {
       return this.readError(e);
     }

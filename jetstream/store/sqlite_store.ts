@@ -14,6 +14,7 @@
 
 import { close as fsClose, closeSync, fdatasync, fsync, open as fsOpen, openSync } from "node:fs";
 import type { CheckpointTicket, Checkpointer } from "./checkpointer.js";
+import type { MsgCache } from "./msg_cache.js";
 import { dirname } from "node:path";
 import type { ConsumerHandle, ConsumerOwner } from "./consumer_handle.js";
 import { StoreClosedError, StoreCorruptError, StoreError, StoreFailedError } from "./errors.js";
@@ -34,6 +35,8 @@ export type { InitialMeta } from "./sqlite_open.js";
 export interface SqliteStoreOptions extends OpenOptions {
   commit: GroupCommit;
   checkpointer: Checkpointer;
+  /** Messages read by sequence, shared by the server's streams (absent: no cache). */
+  msgCache?: MsgCache;
 }
 
 /** Free pages returned to the file system per commit after large removals. */
@@ -109,6 +112,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     this.consumers = new SqliteConsumers(this, this.s, () => this.q, this.consumerHandles, this.dirtyConsumers);
     this.syncMode = opts.syncInterval !== "always" ? "interval" : opts.fsync;
     this.checkpointer = opts.checkpointer;
+    this.cache = opts.msgCache ?? null;
     this.pageSize = db.pragma("page_size", { simple: true }) as number;
   }
 
@@ -410,6 +414,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     if (this.isClosed) return;
     if (!this.failed) this.commitPending();
     this.isClosed = true;
+    this.cache?.forget(this);
     // The checkpoint thread must be done with the file before this, the last connection, closes
     // it (closing last checkpoints and deletes the WAL; the stream may be deleted right after).
     if (this.ckpt !== null && !this.ckpt.waitClosed(CHECKPOINT_CLOSE_WAIT_MS)) {
@@ -472,6 +477,8 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   }
 
   private abortQuiet(e: unknown): void {
+    // Messages read inside the rolled-back transaction may not exist any more.
+    this.cache?.forget(this);
     this.inTx = false;
     this.wrote = false;
     this.rows = [];

@@ -145,6 +145,7 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
       // still held is dropped from memory (a KV key put again within a turn is never written
       // twice), and the statements below, which look at older rows, need not insert them first.
       let r: [number, number | null, number, Uint8Array | null] | undefined;
+      this.cache?.delete(this, seq);
       const j = this.heldRow(seq);
       if (j >= 0) {
         const held = this.rows;
@@ -242,6 +243,7 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
   purge(): number {
     this.check();
     const n = this.msgs;
+    this.cache?.forget(this);
     try {
       this.beginWrite();
       this.q.delAll.run();
@@ -337,6 +339,7 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
    */
   private removeRange(lo: number, hi: number, entries: SubjectEntry[] | null): number {
     if (hi < lo || this.msgs === 0) return 0;
+    this.cache?.forget(this);
     let removed = 0;
     let bytes = 0;
     const touched: SubjectEntry[] = [];
