@@ -80,7 +80,7 @@ export class ConsumerApiHandler implements ConsumerApi {
     if (cfg.num_replicas > 1) return api.error(t, jsError("JSStreamReplicasNotSupportedErr"));
     const stream = this.mgr.stream(streamName);
     if (!stream) return api.error(t, jsError("JSStreamNotFoundErr"));
-    const r = this.mgr.addConsumer(stream, cfg, req.action ?? "");
+    const r = this.mgr.addConsumer(stream, cfg, req.action ?? "", req.pedantic === true);
     if (isErr(r)) return api.error(t, r);
     this.mgr.whenDurable(r.store, (err) => {
       if (err) api.error(t, jsError("JSConsumerStoreFailedErrF", { err: err.message }));

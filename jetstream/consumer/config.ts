@@ -172,24 +172,46 @@ export function isValidName(name: string): boolean {
   return !/[ \t\r\n\f.*>]/.test(name);
 }
 
-/** setConsumerConfigDefaults (plus the stream's consumer_limits), applied in place. */
-export function applyDefaults(c: ConsumerConfig, stream: StreamConfig, ephemeral = !c.durable_name): void {
+/**
+ * setConsumerConfigDefaults (plus the stream's consumer_limits), applied in place. In pedantic
+ * mode (CONSUMER.CREATE with "pedantic": true) a default that would change what the client asked
+ * for is refused instead, with nats-server's JSPedanticErrF text.
+ */
+export function applyDefaults(c: ConsumerConfig, stream: StreamConfig, ephemeral = !c.durable_name, pedantic = false): ApiError | null {
+  const refuse = (err: string): ApiError => jsError("JSPedanticErrF", { err });
+  if (pedantic) {
+    if ((c.max_deliver ?? 0) < -1) return refuse("max_deliver must be set to -1");
+    if ((c.max_waiting ?? 0) < 0) return refuse("max_waiting must not be negative");
+    if ((c.max_ack_pending ?? 0) < -1) return refuse("max_ack_pending must be set to -1");
+    if ((c.max_batch ?? 0) < 0) return refuse("max_batch must not be negative");
+    if ((c.max_expires ?? 0) < 0) return refuse("max_expires must not be negative");
+    if ((c.max_bytes ?? 0) < 0) return refuse("max_bytes must not be negative");
+    if ((c.idle_heartbeat ?? 0) < 0) return refuse("idle_heartbeat must not be negative");
+    if ((c.inactive_threshold ?? 0) < 0) return refuse("inactive_threshold must not be negative");
+  }
+  const lim = stream.consumer_limits;
   if (!c.deliver_subject && !c.max_waiting) c.max_waiting = MAX_WAITING_DEFAULT;
   const acks = c.ack_policy === "explicit" || c.ack_policy === "all";
   if (!c.ack_wait && acks) c.ack_wait = ACK_WAIT_DEFAULT;
   if (!c.max_deliver) c.max_deliver = -1;
-  if (c.backoff && c.backoff.length > 0) c.ack_wait = c.backoff[0];
+  if (c.backoff && c.backoff.length > 0) {
+    if (pedantic && c.ack_wait !== c.backoff[0]) return refuse("first backoff value has to equal batch AckWait");
+    c.ack_wait = c.backoff[0];
+  }
+  if (pedantic && !c.max_ack_pending && (lim?.max_ack_pending ?? 0) > 0) return refuse("max_ack_pending must be set if it's configured in stream limits");
+  if (pedantic && !c.inactive_threshold && (lim?.inactive_threshold ?? 0) > 0) return refuse("inactive_threshold must be set if it's configured in stream limits");
   if (acks && !c.max_ack_pending) {
     let n = MAX_ACK_PENDING_DEFAULT;
-    const lim = stream.consumer_limits?.max_ack_pending ?? 0;
-    if (lim > 0 && lim < n) n = lim;
+    const l = lim?.max_ack_pending ?? 0;
+    if (l > 0 && l < n) n = l;
     c.max_ack_pending = n;
   }
   // Ephemerals always get an inactivity threshold; only the default is stamped into the config.
   if (ephemeral && !(c.inactive_threshold && c.inactive_threshold > 0)) {
-    const lim = stream.consumer_limits?.inactive_threshold ?? 0;
-    c.inactive_threshold = lim > 0 ? lim : INACTIVE_THRESHOLD_DEFAULT;
+    const l = lim?.inactive_threshold ?? 0;
+    c.inactive_threshold = l > 0 ? l : INACTIVE_THRESHOLD_DEFAULT;
   }
+  return null;
 }
 
 /** checkConsumerCfg, in nats-server's order, plus the 2.10 filter_subjects and metadata checks. */

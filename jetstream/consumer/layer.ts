@@ -162,15 +162,14 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
   // --- create, update, delete -----------------------------------------------------------------
 
   /** addConsumerWithAssignment: a new consumer, or an update of an existing one. */
-  addConsumer(stream: Stream, cfg: ConsumerConfig, action: "" | "create" | "update"): { info: Record<string, unknown>; store: ConsumerStore | null } | ApiError {
+  addConsumer(stream: Stream, cfg: ConsumerConfig, action: "" | "create" | "update", pedantic = false): { info: Record<string, unknown>; store: ConsumerStore | null } | ApiError {
     const scfg = stream.config;
     const g = this.group(stream);
     const cname = cfg.durable_name || cfg.name || "";
     const existing = cname ? g.byName.get(cname) : undefined;
     // Durability is the existing consumer's (nats-server's o.isDurable()): an update that names a
     // durable by `name` alone must not give it an ephemeral's inactivity threshold.
-    applyDefaults(cfg, scfg, !cfg.durable_name && !(existing?.durable ?? false));
-    const bad = checkConfig(cfg, scfg);
+    const bad = applyDefaults(cfg, scfg, !cfg.durable_name && !(existing?.durable ?? false), pedantic) ?? checkConfig(cfg, scfg);
     if (bad) return bad;
     if (existing) {
       if (action === "create") {

@@ -226,6 +226,27 @@ describe("consumer config fields", () => {
     assert.deepEqual([dflt.config.max_ack_pending, dflt.config.inactive_threshold], [10, 2000 * MS], "the limits are the defaults");
   });
 
+  test("pedantic mode refuses the defaults that would change the request, and creates nothing", async () => {
+    const st = await stream({ consumer_limits: { max_ack_pending: 10, inactive_threshold: 2000 * MS } });
+    const mk = (name: string, extra: Record<string, unknown>, pedantic: boolean) =>
+      fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.${name}`, { stream_name: st, config: { name, ack_policy: "explicit", ...extra }, pedantic });
+    const pedanticErr = (err: string) => ({ code: 400, err_code: 10157, description: `pedantic mode: ${err}` });
+    const given = { max_ack_pending: 5, inactive_threshold: 1000 * MS };
+    assert.deepEqual((await mk("a", { inactive_threshold: 1000 * MS }, true)).error, pedanticErr("max_ack_pending must be set if it's configured in stream limits"));
+    assert.deepEqual((await mk("b", { max_ack_pending: 5 }, true)).error, pedanticErr("inactive_threshold must be set if it's configured in stream limits"));
+    assert.deepEqual((await mk("c", { ...given, backoff: [1000 * MS, 2000 * MS], max_deliver: 5 }, true)).error, pedanticErr("first backoff value has to equal batch AckWait"));
+    assert.deepEqual((await mk("d", { ...given, max_deliver: -2 }, true)).error, pedanticErr("max_deliver must be set to -1"));
+    assert.deepEqual((await mk("e", { ...given, max_expires: -1 }, true)).error, pedanticErr("max_expires must not be negative"));
+    const names = await fx.w.request(`$JS.API.CONSUMER.NAMES.${st}`);
+    assert.deepEqual(names.consumers, [], "a refused request creates nothing");
+    // The same requests without pedantic get the defaults; a complete one passes pedantic mode.
+    const lax = await mk("a", { inactive_threshold: 1000 * MS }, false);
+    assert.equal(lax.config?.max_ack_pending, 10, JSON.stringify(lax));
+    const full = await mk("f", { ...given, ack_wait: 1000 * MS, backoff: [1000 * MS, 2000 * MS], max_deliver: 5 }, true);
+    assert.equal(full.error, undefined, JSON.stringify(full));
+    assert.deepEqual([full.config.max_ack_pending, full.config.ack_wait], [5, 1000 * MS]);
+  });
+
   test("metadata, description and num_replicas are kept and echoed", async () => {
     const st = await stream();
     const r = await create(st, "m", { durable_name: "m", ack_policy: "none", metadata: { team: "core", tier: "1" }, description: "a consumer", num_replicas: 1 });
