@@ -53,5 +53,7 @@ export function streamState(stream: Stream, opts: InfoOptions): { state: Record<
 
 export function streamInfo(stream: Stream, opts: InfoOptions): StreamInfoJson {
   const { state, total, offset, limit } = streamState(stream, opts);
-  return { info: { config: stream.config, created: rfc3339(stream.created), state }, total, offset, limit };
+  const info: Record<string, unknown> = { config: stream.config, created: rfc3339(stream.created), state };
+  if (stream.sourcing !== null) info.sources = stream.sourcing.info();
+  return { info, total, offset, limit };
 }

@@ -215,7 +215,7 @@ export function applyDefaults(c: ConsumerConfig, stream: StreamConfig, ephemeral
 }
 
 /** checkConsumerCfg, in nats-server's order, plus the 2.10 filter_subjects and metadata checks. */
-export function checkConfig(c: ConsumerConfig, stream: StreamConfig): ApiError | null {
+export function checkConfig(c: ConsumerConfig, stream: StreamConfig, interest: readonly string[] | null = stream.subjects): ApiError | null {
   if (c.num_replicas > 0 && c.num_replicas > stream.num_replicas) return jsError("JSConsumerReplicasExceedsStream");
   if (c.num_replicas < 0) return jsError("JSReplicasCountCannotBeNegative");
   const bo = c.backoff?.length ?? 0;
@@ -244,11 +244,11 @@ export function checkConfig(c: ConsumerConfig, stream: StreamConfig): ApiError |
     if (c.durable_name) return jsError("JSConsumerDirectRequiresEphemeralErr");
   }
   if (c.filter_subject && c.filter_subjects) return jsError("JSConsumerDuplicateFilterSubjects");
-  if (c.filter_subject && !validFilteredSubject(c.filter_subject, stream.subjects)) return jsError("JSConsumerFilterNotSubsetErr");
+  if (c.filter_subject && interest !== null && !validFilteredSubject(c.filter_subject, interest)) return jsError("JSConsumerFilterNotSubsetErr");
   if (c.filter_subjects) {
     for (const f of c.filter_subjects) {
       if (f === "") return jsError("JSConsumerEmptyFilter");
-      if (!validFilteredSubject(f, stream.subjects)) return jsError("JSConsumerFilterNotSubsetErr");
+      if (interest !== null && !validFilteredSubject(f, interest)) return jsError("JSConsumerFilterNotSubsetErr");
     }
     const fs = c.filter_subjects;
     for (let i = 0; i < fs.length; i++) for (let j = i + 1; j < fs.length; j++) if (subjectsCollide(fs[i]!, fs[j]!)) return jsError("JSConsumerOverlappingSubjectFilters");
@@ -306,7 +306,7 @@ function checkStart(c: ConsumerConfig): string | null {
 }
 
 /** nats-server 2.9's validFilteredSubject: the filter must select something the stream can hold. */
-function validFilteredSubject(filter: string, subjects: string[]): boolean {
+function validFilteredSubject(filter: string, subjects: readonly string[]): boolean {
   if (!isValidSubject(filter)) return false;
   const wc = subjectHasWildcard(filter);
   for (const s of subjects) {

@@ -6,6 +6,7 @@ import type { Server } from "../../server/server.js";
 import type { Subscription } from "../../server/client/subscription.js";
 import type { ConsumerLayer, JetStream } from "../jetstream.js";
 import type { Stream, StreamListener } from "../stream/stream.js";
+import type { StreamConfig } from "../stream/config.js";
 import type { CommitCallback, ConsumerStore } from "../store/store.js";
 import { jsError, type ApiError } from "../api/errors.js";
 import { nowNanos, parseRfc3339, rfc3339, type Nanos } from "../util/time.js";
@@ -153,6 +154,25 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
     return g;
   }
 
+  /**
+   * gatherSourceMirrorSubjects: the subjects a stream's messages can have, its own and, through
+   * its sources, those of its origins; null when a subject transform makes them open-ended.
+   */
+  private interestSubjects(cfg: StreamConfig, seen: Set<string>): string[] | null {
+    seen.add(cfg.name);
+    const out = [...cfg.subjects];
+    for (const src of cfg.sources ?? []) {
+      if (src.subject_transforms) return null;
+      if (seen.has(src.name)) continue;
+      const origin = this.js.registry.get(src.name);
+      if (!origin) continue;
+      const more = this.interestSubjects(origin.config, seen);
+      if (more === null) return null;
+      out.push(...more);
+    }
+    return out;
+  }
+
   /** Runs cb once what a consumer store wrote is durable (at once for unpersisted consumers). */
   whenDurable(store: ConsumerStore | null, cb: CommitCallback): void {
     if (store === null) cb(null);
@@ -169,7 +189,7 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
     const existing = cname ? g.byName.get(cname) : undefined;
     // Durability is the existing consumer's (nats-server's o.isDurable()): an update that names a
     // durable by `name` alone must not give it an ephemeral's inactivity threshold.
-    const bad = applyDefaults(cfg, scfg, !cfg.durable_name && !(existing?.durable ?? false), pedantic) ?? checkConfig(cfg, scfg);
+    const bad = applyDefaults(cfg, scfg, !cfg.durable_name && !(existing?.durable ?? false), pedantic) ?? checkConfig(cfg, scfg, this.interestSubjects(scfg, new Set()));
     if (bad) return bad;
     if (existing) {
       if (action === "create") {

@@ -19,6 +19,8 @@ export type StreamCommand =
       ts: Nanos;
       /** The proposer found the server over its max_file_store/max_memory_store. */
       overLimit?: boolean;
+      /** A sourced message: which source (its index name) and its sequence there, kept as the source's position. */
+      source?: { iname: string; seq: number };
     }
   | { kind: "purge"; filter?: string; seq?: number; keep?: number }
   | { kind: "delete"; seq: number; erase: boolean }
@@ -26,7 +28,7 @@ export type StreamCommand =
   | { kind: "update"; config: StreamConfig };
 
 type Wire =
-  | { k: "msg"; s: string; h: string | null; d: string; t: string; o?: 1 }
+  | { k: "msg"; s: string; h: string | null; d: string; t: string; o?: 1; src?: [string, number] }
   | { k: "purge"; f?: string; q?: number; p?: number }
   | { k: "delete"; q: number; e: 0 | 1 }
   | { k: "expire"; t: string }
@@ -36,7 +38,7 @@ export function encodeCommand(c: StreamCommand): Buffer {
   let w: Wire;
   switch (c.kind) {
     case "msg":
-      w = { k: "msg", s: c.subject, h: c.hdr === null ? null : c.hdr.toString("base64"), d: c.data.toString("base64"), t: c.ts.toString(), ...(c.overLimit ? { o: 1 as const } : {}) };
+      w = { k: "msg", s: c.subject, h: c.hdr === null ? null : c.hdr.toString("base64"), d: c.data.toString("base64"), t: c.ts.toString(), ...(c.overLimit ? { o: 1 as const } : {}), ...(c.source ? { src: [c.source.iname, c.source.seq] as [string, number] } : {}) };
       break;
     case "purge":
       w = { k: "purge", ...(c.filter !== undefined ? { f: c.filter } : {}), ...(c.seq !== undefined ? { q: c.seq } : {}), ...(c.keep !== undefined ? { p: c.keep } : {}) };
@@ -58,7 +60,7 @@ export function decodeCommand(b: Buffer): StreamCommand {
   const w = JSON.parse(b.toString("utf8")) as Wire;
   switch (w.k) {
     case "msg":
-      return { kind: "msg", subject: w.s, hdr: w.h === null ? null : Buffer.from(w.h, "base64"), data: Buffer.from(w.d, "base64"), ts: BigInt(w.t), ...(w.o ? { overLimit: true } : {}) };
+      return { kind: "msg", subject: w.s, hdr: w.h === null ? null : Buffer.from(w.h, "base64"), data: Buffer.from(w.d, "base64"), ts: BigInt(w.t), ...(w.o ? { overLimit: true } : {}), ...(w.src ? { source: { iname: w.src[0], seq: w.src[1] } } : {}) };
     case "purge":
       return { kind: "purge", ...(w.f !== undefined ? { filter: w.f } : {}), ...(w.q !== undefined ? { seq: w.q } : {}), ...(w.p !== undefined ? { keep: w.p } : {}) };
     case "delete":

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { invalidConfig, jsError, type ApiError } from "../api/errors.js";
 import { isValidSubject, subjectsCollide, isSubsetMatch } from "../../server/subjects/subject.js";
 import { parseTransform } from "./transform.js";
+import { checkSources, type StreamSource } from "./source_config.js";
 
 export const NS_PER_MS = 1_000_000;
 export const DEFAULT_DUPLICATE_WINDOW = 120_000 * NS_PER_MS;
@@ -102,6 +103,7 @@ export interface StreamConfig {
   template_owner?: string;
   duplicate_window: number;
   placement?: { cluster?: string; tags?: string[] };
+  sources?: StreamSource[];
   republish?: Republish;
   allow_direct: boolean;
   mirror_direct: boolean;
@@ -142,9 +144,8 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
   }
   // Features tsnats does not implement are refused rather than silently ignored.
   if (req.mirror !== undefined && req.mirror !== null) return invalidConfig("stream mirrors are not supported by this server yet");
-  if (req.sources !== undefined && req.sources !== null && !(Array.isArray(req.sources) && req.sources.length === 0)) {
-    return invalidConfig("stream sources are not supported by this server yet");
-  }
+  const sources = checkSources(req.sources);
+  if ("errCode" in sources) return sources;
   if (req.mirror_direct) return invalidConfig("stream has no mirror but does have mirror direct");
   for (const f of ["allow_msg_counter", "allow_atomic", "allow_msg_schedules", "allow_batched"] as const) {
     if (req[f]) return invalidConfig(`${f} is not supported by this server yet`);
@@ -171,7 +172,8 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
   const cfg: StreamConfig = {
     name,
     ...(req.description ? { description: req.description } : {}),
-    subjects: req.subjects && req.subjects.length > 0 ? [...req.subjects] : [name],
+    // A stream that only sources needs no subjects of its own.
+    subjects: req.subjects && req.subjects.length > 0 ? [...req.subjects] : sources.length > 0 ? [] : [name],
     retention: req.retention ?? "limits",
     max_consumers: limit(req.max_consumers),
     max_msgs: limit(req.max_msgs),
@@ -188,6 +190,7 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
     ...(req.placement && (req.placement.cluster || (req.placement.tags && req.placement.tags.length > 0))
       ? { placement: { ...(req.placement.cluster ? { cluster: req.placement.cluster } : {}), ...(req.placement.tags?.length ? { tags: [...req.placement.tags] } : {}) } }
       : {}),
+    ...(sources.length > 0 ? { sources } : {}),
     allow_direct: req.allow_direct ?? false,
     mirror_direct: false,
     sealed: req.sealed ?? false,

@@ -9,6 +9,7 @@ import type { StoreManager, StreamStore } from "../store/index.js";
 import { parseRfc3339, rfc3339, type Nanos } from "../util/time.js";
 import { checkStreamConfig, checkStreamUpdate, sameConfig, type StreamConfig, type StreamConfigRequest } from "./config.js";
 import { Stream, type StreamHost } from "./stream.js";
+import { StreamSources } from "./sources.js";
 
 export const ACCOUNT = "$G";
 
@@ -29,6 +30,8 @@ export interface RegistryLimits {
 export class StreamRegistry {
   readonly streams = new Map<string, Stream>();
   private readonly subs = new Map<string, Subscription[]>();
+  /** The copying of each stream that has sources, by stream name. */
+  private readonly sourcing = new Map<string, StreamSources>();
   /** Called when a stream is deleted (consumers clean up). */
   onDelete: ((s: Stream) => void) | null = null;
 
@@ -69,6 +72,8 @@ export class StreamRegistry {
         errors.push(`stream ${JSON.stringify(r.name)}: could not be recovered: ${(e as Error).message}`);
       }
     }
+    // Once every stream is open, so that each source finds its origin.
+    for (const s of this.streams.values()) this.startSources(s);
     return { recovered: this.streams.size, errors };
   }
 
@@ -90,6 +95,8 @@ export class StreamRegistry {
     if (res !== null) return res;
     if (this.overlaps(cfg.subjects, null)) return jsError("JSStreamSubjectOverlapErr");
     if (this.limits.maxStreams > 0 && this.streams.size >= this.limits.maxStreams) return jsError("JSMaximumStreamsLimitErr");
+    const srcErr = this.checkSourceGraph(cfg);
+    if (srcErr !== null) return srcErr;
     let store: StreamStore;
     try {
       store = this.stores.createStream(ACCOUNT, cfg.name, cfg.storage, { config: JSON.stringify(cfg), meta: { created: rfc3339(created) } });
@@ -100,6 +107,8 @@ export class StreamRegistry {
     const stream = new Stream(this.host, cfg, store, created);
     this.streams.set(cfg.name, stream);
     this.subscribeStream(stream);
+    for (const f of this.sourcing.values()) f.originAppeared(stream);
+    this.startSources(stream);
     return { stream, created: true };
   }
 
@@ -114,12 +123,20 @@ export class StreamRegistry {
     const res = this.checkResources(next.storage, Math.max(0, next.max_bytes - stream.config.max_bytes));
     if (res !== null) return res;
     if (this.overlaps(next.subjects, stream.name)) return jsError("JSStreamSubjectOverlapErr");
+    const srcErr = this.checkSourceGraph(next);
+    if (srcErr !== null) return srcErr;
+    const resourced = JSON.stringify(next.sources ?? []) !== JSON.stringify(stream.config.sources ?? []);
     const resubscribe = JSON.stringify(next.subjects) !== JSON.stringify(stream.config.subjects);
     stream.store.saveConfig(JSON.stringify(next));
     stream.apply({ kind: "update", config: next });
     if (resubscribe) {
       this.unsubscribeStream(stream);
       this.subscribeStream(stream);
+    }
+    // Positions are in the store: a new StreamSources resumes every source that stayed.
+    if (resourced) {
+      this.stopSources(stream);
+      this.startSources(stream);
     }
     return stream;
   }
@@ -128,9 +145,11 @@ export class StreamRegistry {
     const stream = this.streams.get(name);
     if (!stream) return false;
     this.unsubscribeStream(stream);
+    this.stopSources(stream);
     this.onDelete?.(stream);
     stream.close();
     this.streams.delete(name);
+    for (const f of this.sourcing.values()) f.originGone(name);
     this.stores.deleteStream(ACCOUNT, name);
     return true;
   }
@@ -139,6 +158,7 @@ export class StreamRegistry {
   closeAll(): void {
     for (const s of this.streams.values()) {
       this.unsubscribeStream(s);
+      this.stopSources(s);
       s.close();
     }
   }
@@ -171,6 +191,46 @@ export class StreamRegistry {
       for (const a of s.config.subjects) for (const b of subjects) if (subjectsCollide(a, b)) return true;
     }
     return false;
+  }
+
+  private startSources(stream: Stream): void {
+    if (!stream.config.sources || stream.config.sources.length === 0 || this.sourcing.has(stream.name)) return;
+    const f = new StreamSources(stream, { stream: (n) => this.streams.get(n) });
+    this.sourcing.set(stream.name, f);
+    stream.sourcing = f;
+  }
+
+  private stopSources(stream: Stream): void {
+    this.sourcing.get(stream.name)?.close();
+    this.sourcing.delete(stream.name);
+    stream.sourcing = null;
+  }
+
+  /**
+   * checkStreamCfg's rules that need the other streams: a source's messages must fit this
+   * stream's max_msg_size, and sources must not form a cycle whose subjects feed each other.
+   */
+  private checkSourceGraph(cfg: StreamConfig): ApiError | null {
+    for (const src of cfg.sources ?? []) {
+      const o = this.streams.get(src.name);
+      if (o && cfg.max_msg_size > 0 && o.config.max_msg_size > 0 && cfg.max_msg_size < o.config.max_msg_size) return jsError("JSSourceMaxMessageSizeTooBigErr");
+    }
+    const overlaps = (subjects: string[], filter: string | undefined) => !filter || subjects.some((s) => subjectsCollide(s, filter));
+    const toVisit: StreamConfig[] = [cfg];
+    const visited = new Set<string>();
+    while (toVisit.length > 0) {
+      const c = toVisit.shift()!;
+      visited.add(c.name);
+      for (const src of c.sources ?? []) {
+        if (visited.has(src.name)) {
+          if (overlaps(c.subjects, src.filter_subject)) return invalidConfig("detected cycle");
+        } else {
+          const o = src.name === cfg.name ? cfg : this.streams.get(src.name)?.config;
+          if (o) toVisit.push(o);
+        }
+      }
+    }
+    return null;
   }
 
   private subscribeStream(stream: Stream): void {

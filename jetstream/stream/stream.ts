@@ -17,6 +17,7 @@ import { pubAckErrorJson, pubAckPrefix, pubAckRest } from "./pub_ack.js";
 import type { StreamConfig } from "./config.js";
 import { parseTransform, type Transform } from "./transform.js";
 import type { StreamCommand } from "./commands.js";
+import { sourceIndexName } from "./source_config.js";
 
 export const MAX_HEADER_SIZE = 65535;
 
@@ -63,6 +64,8 @@ export class Stream {
   private readonly asciiAcks: boolean;
   private ackFlushRegistered = false;
   closed = false;
+  /** The copying from the streams in config.sources, when there are any (sources.ts). */
+  sourcing: { info(): Record<string, unknown>[] } | null = null;
 
   constructor(
     readonly host: StreamHost,
@@ -189,6 +192,7 @@ export class Stream {
   apply(cmd: StreamCommand): PublishOutcome | number | boolean | ApiError | void {
     switch (cmd.kind) {
       case "msg":
+        if (cmd.source !== undefined) return this.applySourced(cmd.subject, cmd.hdr, cmd.data, cmd.ts, cmd.overLimit ?? false, cmd.source);
         return this.applyMsg(cmd.subject, cmd.hdr, cmd.data, cmd.ts, cmd.overLimit ?? false);
       case "purge":
         return this.applyPurge(cmd);
@@ -199,6 +203,22 @@ export class Stream {
       case "update":
         return this.applyUpdate(cmd.config);
     }
+  }
+
+  /**
+   * A message copied from a source: stored like a publish, and the source's position moves past
+   * it in the same transaction (also when it was a duplicate or not kept), so a restart resumes
+   * exactly after the last message this stream has.
+   */
+  private applySourced(subject: string, hdr: Buffer | null, data: Buffer, ts: Nanos, overLimit: boolean, source: { iname: string; seq: number }): PublishOutcome {
+    const out = this.applyMsg(subject, hdr, data, ts, overLimit);
+    if (!("error" in out)) this.store.setMeta(sourcePositionKey(source.iname), String(source.seq));
+    return out;
+  }
+
+  /** Where a source left off (its last sequence copied here), 0 if nothing was copied yet. */
+  sourcePosition(iname: string): number {
+    return Number(this.store.getMeta(sourcePositionKey(iname)) ?? 0);
   }
 
   /** Stores a message at the next sequence, after nats-server's checks, in its order. */
@@ -352,6 +372,12 @@ export class Stream {
   }
 
   private applyUpdate(next: StreamConfig): void {
+    // A source taken out of the config forgets where it was: added back, it starts over.
+    const kept = new Set((next.sources ?? []).map(sourceIndexName));
+    for (const s of this.config.sources ?? []) {
+      const key = sourcePositionKey(sourceIndexName(s));
+      if (!kept.has(sourceIndexName(s)) && this.store.getMeta(key) !== null) this.store.setMeta(key, null);
+    }
     this.config = next;
     this.dedup.windowNs = BigInt(next.duplicate_window);
     this.compile();
@@ -394,6 +420,10 @@ export class Stream {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
   }
+}
+
+function sourcePositionKey(iname: string): string {
+  return `source:${iname}`;
 }
 
 /** Nats-TTL: a Go duration or whole seconds, "never"; at least one second. Seconds, or null if invalid. */

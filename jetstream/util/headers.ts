@@ -52,3 +52,30 @@ export function appendHeaders(existing: Buffer | null, pairs: [string, string][]
   for (const [k, v] of pairs) extra += `${k}: ${v}\r\n`;
   return Buffer.concat([existing.subarray(0, existing.length - 2), Buffer.from(extra + "\r\n", "latin1")]);
 }
+
+/**
+ * The block without the headers `drop` names (status line and the other headers kept verbatim),
+ * or null when nothing but a plain status line would be left.
+ */
+export function dropHeaders(block: Buffer, drop: (name: string) => boolean): Buffer | null {
+  const text = block.toString("latin1");
+  const first = text.indexOf("\r\n");
+  if (first < 0) return null;
+  let out = text.slice(0, first + 2);
+  let kept = 0;
+  let pos = first + 2;
+  while (pos < text.length) {
+    const eol = text.indexOf("\r\n", pos);
+    const line = eol < 0 ? text.slice(pos) : text.slice(pos, eol);
+    if (line.length === 0) break;
+    const colon = line.indexOf(":");
+    if (colon <= 0 || !drop(line.slice(0, colon))) {
+      out += line + "\r\n";
+      kept++;
+    }
+    if (eol < 0) break;
+    pos = eol + 2;
+  }
+  if (kept === 0 && text.slice(0, first) === HDR_LINE) return null;
+  return Buffer.from(out + "\r\n", "latin1");
+}
