@@ -53,8 +53,12 @@ const HDR_START = Buffer.from("NATS/1.0\r\n");
 export function directGet(js: JetStream, subject: string, body: Buffer, reply: string | null): void {
   if (reply === null) return;
   const dot = subject.indexOf(".", PREFIX.length);
-  const stream = js.registry.get(dot < 0 ? subject.slice(PREFIX.length) : subject.slice(PREFIX.length, dot));
-  if (!stream || !stream.config.allow_direct) return;
+  const name = dot < 0 ? subject.slice(PREFIX.length) : subject.slice(PREFIX.length, dot);
+  // The origin answers; without it (or its allow_direct) a mirror_direct mirror does, as one of
+  // nats-server's queue subscribers on the origin's direct get subject would.
+  let stream = js.registry.get(name);
+  if (!stream || !stream.config.allow_direct) stream = js.registry.directMirror(name);
+  if (!stream || !stream.config.allow_direct && !stream.config.mirror_direct) return;
   let req: DirectRequest;
   if (dot >= 0) {
     // Subject-appended form: the body must be empty (2.9 semantics).

@@ -54,6 +54,6 @@ export function streamState(stream: Stream, opts: InfoOptions): { state: Record<
 export function streamInfo(stream: Stream, opts: InfoOptions): StreamInfoJson {
   const { state, total, offset, limit } = streamState(stream, opts);
   const info: Record<string, unknown> = { config: stream.config, created: rfc3339(stream.created), state };
-  if (stream.sourcing !== null) info.sources = stream.sourcing.info();
+  if (stream.sourcing !== null) Object.assign(info, stream.sourcing.info());
   return { info, total, offset, limit };
 }

@@ -156,12 +156,12 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
 
   /**
    * gatherSourceMirrorSubjects: the subjects a stream's messages can have, its own and, through
-   * its sources, those of its origins; null when a subject transform makes them open-ended.
+   * its mirror or sources, those of its origins; null when a subject transform makes them open-ended.
    */
   private interestSubjects(cfg: StreamConfig, seen: Set<string>): string[] | null {
     seen.add(cfg.name);
     const out = [...cfg.subjects];
-    for (const src of cfg.sources ?? []) {
+    for (const src of cfg.mirror ? [cfg.mirror] : (cfg.sources ?? [])) {
       if (src.subject_transforms) return null;
       if (seen.has(src.name)) continue;
       const origin = this.js.registry.get(src.name);

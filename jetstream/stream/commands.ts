@@ -22,6 +22,17 @@ export type StreamCommand =
       /** A sourced message: which source (its index name) and its sequence there, kept as the source's position. */
       source?: { iname: string; seq: number };
     }
+  | {
+      /** A mirrored message: stored at the origin's sequence and time, the gap before it skipped. */
+      kind: "mirror";
+      seq: number;
+      ts: Nanos;
+      subject: string;
+      hdr: Buffer | null;
+      data: Buffer;
+      /** The origin's per-message TTL in seconds (0: none). */
+      ttl: number;
+    }
   | { kind: "purge"; filter?: string; seq?: number; keep?: number }
   | { kind: "delete"; seq: number; erase: boolean }
   | { kind: "expire"; now: Nanos }
@@ -29,6 +40,7 @@ export type StreamCommand =
 
 type Wire =
   | { k: "msg"; s: string; h: string | null; d: string; t: string; o?: 1; src?: [string, number] }
+  | { k: "mirror"; q: number; t: string; s: string; h: string | null; d: string; l: number }
   | { k: "purge"; f?: string; q?: number; p?: number }
   | { k: "delete"; q: number; e: 0 | 1 }
   | { k: "expire"; t: string }
@@ -39,6 +51,9 @@ export function encodeCommand(c: StreamCommand): Buffer {
   switch (c.kind) {
     case "msg":
       w = { k: "msg", s: c.subject, h: c.hdr === null ? null : c.hdr.toString("base64"), d: c.data.toString("base64"), t: c.ts.toString(), ...(c.overLimit ? { o: 1 as const } : {}), ...(c.source ? { src: [c.source.iname, c.source.seq] as [string, number] } : {}) };
+      break;
+    case "mirror":
+      w = { k: "mirror", q: c.seq, t: c.ts.toString(), s: c.subject, h: c.hdr === null ? null : c.hdr.toString("base64"), d: c.data.toString("base64"), l: c.ttl };
       break;
     case "purge":
       w = { k: "purge", ...(c.filter !== undefined ? { f: c.filter } : {}), ...(c.seq !== undefined ? { q: c.seq } : {}), ...(c.keep !== undefined ? { p: c.keep } : {}) };
@@ -61,6 +76,8 @@ export function decodeCommand(b: Buffer): StreamCommand {
   switch (w.k) {
     case "msg":
       return { kind: "msg", subject: w.s, hdr: w.h === null ? null : Buffer.from(w.h, "base64"), data: Buffer.from(w.d, "base64"), ts: BigInt(w.t), ...(w.o ? { overLimit: true } : {}), ...(w.src ? { source: { iname: w.src[0], seq: w.src[1] } } : {}) };
+    case "mirror":
+      return { kind: "mirror", seq: w.q, ts: BigInt(w.t), subject: w.s, hdr: w.h === null ? null : Buffer.from(w.h, "base64"), data: Buffer.from(w.d, "base64"), ttl: w.l };
     case "purge":
       return { kind: "purge", ...(w.f !== undefined ? { filter: w.f } : {}), ...(w.q !== undefined ? { seq: w.q } : {}), ...(w.p !== undefined ? { keep: w.p } : {}) };
     case "delete":

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { invalidConfig, jsError, type ApiError } from "../api/errors.js";
 import { isValidSubject, subjectsCollide, isSubsetMatch } from "../../server/subjects/subject.js";
 import { parseTransform } from "./transform.js";
-import { checkSources, type StreamSource } from "./source_config.js";
+import { checkMirror, checkSources, type StreamSource } from "./source_config.js";
 
 export const NS_PER_MS = 1_000_000;
 export const DEFAULT_DUPLICATE_WINDOW = 120_000 * NS_PER_MS;
@@ -103,6 +103,7 @@ export interface StreamConfig {
   template_owner?: string;
   duplicate_window: number;
   placement?: { cluster?: string; tags?: string[] };
+  mirror?: StreamSource;
   sources?: StreamSource[];
   republish?: Republish;
   allow_direct: boolean;
@@ -143,10 +144,17 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
     return invalidConfig(`stream description is too long, maximum allowed is ${JS_MAX_DESCRIPTION_LEN}`);
   }
   // Features tsnats does not implement are refused rather than silently ignored.
-  if (req.mirror !== undefined && req.mirror !== null) return invalidConfig("stream mirrors are not supported by this server yet");
   const sources = checkSources(req.sources);
   if ("errCode" in sources) return sources;
-  if (req.mirror_direct) return invalidConfig("stream has no mirror but does have mirror direct");
+  const mirror = checkMirror(req.mirror);
+  if (mirror !== null && "errCode" in mirror) return mirror;
+  if (mirror !== null) {
+    if (req.first_seq) return jsError("JSMirrorWithFirstSeqErr");
+    if (sources.length > 0) return jsError("JSMirrorWithSourcesErr");
+    if (req.subjects && req.subjects.length > 0) return jsError("JSMirrorWithSubjectsErr");
+  } else if (req.mirror_direct) {
+    return invalidConfig("stream has no mirror but does have mirror direct");
+  }
   for (const f of ["allow_msg_counter", "allow_atomic", "allow_msg_schedules", "allow_batched"] as const) {
     if (req[f]) return invalidConfig(`${f} is not supported by this server yet`);
   }
@@ -173,7 +181,7 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
     name,
     ...(req.description ? { description: req.description } : {}),
     // A stream that only sources needs no subjects of its own.
-    subjects: req.subjects && req.subjects.length > 0 ? [...req.subjects] : sources.length > 0 ? [] : [name],
+    subjects: req.subjects && req.subjects.length > 0 ? [...req.subjects] : sources.length > 0 || mirror !== null ? [] : [name],
     retention: req.retention ?? "limits",
     max_consumers: limit(req.max_consumers),
     max_msgs: limit(req.max_msgs),
@@ -190,9 +198,11 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
     ...(req.placement && (req.placement.cluster || (req.placement.tags && req.placement.tags.length > 0))
       ? { placement: { ...(req.placement.cluster ? { cluster: req.placement.cluster } : {}), ...(req.placement.tags?.length ? { tags: [...req.placement.tags] } : {}) } }
       : {}),
+    ...(mirror !== null ? { mirror } : {}),
     ...(sources.length > 0 ? { sources } : {}),
     allow_direct: req.allow_direct ?? false,
-    mirror_direct: false,
+    // The registry sets it from the origin's allow_direct, as nats-server does.
+    mirror_direct: mirror !== null && !!req.mirror_direct,
     sealed: req.sealed ?? false,
     deny_delete: req.deny_delete ?? false,
     deny_purge: req.deny_purge ?? false,
@@ -274,6 +284,8 @@ export function checkStreamUpdate(old: StreamConfig, next: StreamConfig): Stream
   if (JSON.stringify(next.republish ?? null) !== JSON.stringify(old.republish ?? null)) return invalidConfig("stream configuration update can not change RePublish");
   if (old.allow_msg_ttl && !next.allow_msg_ttl) return invalidConfig("stream configuration update can not disable message TTL");
   if ((next.first_seq ?? 0) !== (old.first_seq ?? 0)) return invalidConfig("stream configuration update can not change first sequence");
+  // A mirror stays what it mirrors; taking the mirror away (promotion) is allowed.
+  if (next.mirror && JSON.stringify(next.mirror) !== JSON.stringify(old.mirror ?? null)) return jsError("JSStreamMirrorNotUpdatableErr");
   const out = { ...next };
   if (out.sealed) {
     out.max_age = 0;

@@ -85,6 +85,7 @@ export class StreamRegistry {
     if (req.sealed) return invalidConfig("stream configuration for create can not be sealed");
     const cfg = checkStreamConfig(req, { clustered: this.limits.clustered });
     if ("errCode" in cfg) return cfg;
+    this.settleMirrorDirect(cfg);
     const existing = this.streams.get(cfg.name);
     if (existing) {
       if (sameConfig(existing.config, cfg)) return { stream: existing, created: false };
@@ -115,6 +116,7 @@ export class StreamRegistry {
   update(req: StreamConfigRequest): Stream | ApiError {
     const cfg = checkStreamConfig(req, { clustered: this.limits.clustered });
     if ("errCode" in cfg) return cfg;
+    this.settleMirrorDirect(cfg);
     const stream = this.streams.get(cfg.name);
     if (!stream) return jsError("JSStreamNotFoundErr");
     const next = checkStreamUpdate(stream.config, cfg);
@@ -125,7 +127,7 @@ export class StreamRegistry {
     if (this.overlaps(next.subjects, stream.name)) return jsError("JSStreamSubjectOverlapErr");
     const srcErr = this.checkSourceGraph(next);
     if (srcErr !== null) return srcErr;
-    const resourced = JSON.stringify(next.sources ?? []) !== JSON.stringify(stream.config.sources ?? []);
+    const resourced = JSON.stringify([next.mirror ?? null, next.sources ?? []]) !== JSON.stringify([stream.config.mirror ?? null, stream.config.sources ?? []]);
     const resubscribe = JSON.stringify(next.subjects) !== JSON.stringify(stream.config.subjects);
     stream.store.saveConfig(JSON.stringify(next));
     stream.apply({ kind: "update", config: next });
@@ -193,8 +195,15 @@ export class StreamRegistry {
     return false;
   }
 
+  /** A mirror answers direct gets for its origin exactly when the origin allows them (nats-server). */
+  private settleMirrorDirect(cfg: StreamConfig): void {
+    const o = cfg.mirror ? this.streams.get(cfg.mirror.name) : undefined;
+    if (o) cfg.mirror_direct = o.config.allow_direct;
+  }
+
   private startSources(stream: Stream): void {
-    if (!stream.config.sources || stream.config.sources.length === 0 || this.sourcing.has(stream.name)) return;
+    if (!stream.config.mirror && !(stream.config.sources && stream.config.sources.length > 0)) return;
+    if (this.sourcing.has(stream.name)) return;
     const f = new StreamSources(stream, { stream: (n) => this.streams.get(n) });
     this.sourcing.set(stream.name, f);
     stream.sourcing = f;
@@ -215,6 +224,10 @@ export class StreamRegistry {
       const o = this.streams.get(src.name);
       if (o && cfg.max_msg_size > 0 && o.config.max_msg_size > 0 && cfg.max_msg_size < o.config.max_msg_size) return jsError("JSSourceMaxMessageSizeTooBigErr");
     }
+    if (cfg.mirror) {
+      const o = this.streams.get(cfg.mirror.name);
+      if (o && cfg.max_msg_size > 0 && o.config.max_msg_size > 0 && cfg.max_msg_size < o.config.max_msg_size) return jsError("JSMirrorMaxMessageSizeTooBigErr");
+    }
     const overlaps = (subjects: string[], filter: string | undefined) => !filter || subjects.some((s) => subjectsCollide(s, filter));
     const toVisit: StreamConfig[] = [cfg];
     const visited = new Set<string>();
@@ -228,6 +241,11 @@ export class StreamRegistry {
           const o = src.name === cfg.name ? cfg : this.streams.get(src.name)?.config;
           if (o) toVisit.push(o);
         }
+      }
+      if (c.mirror) {
+        if (visited.has(c.mirror.name) || c.mirror.name === cfg.name) return invalidConfig("detected cycle");
+        const o = this.streams.get(c.mirror.name)?.config;
+        if (o) toVisit.push(o);
       }
     }
     return null;
@@ -243,6 +261,12 @@ export class StreamRegistry {
   private unsubscribeStream(stream: Stream): void {
     for (const sub of this.subs.get(stream.name) ?? []) this.routing.unsubscribe(sub);
     this.subs.delete(stream.name);
+  }
+
+  /** A mirror of `origin` that answers direct gets for it (mirror_direct), if there is one. */
+  directMirror(origin: string): Stream | undefined {
+    for (const s of this.streams.values()) if (s.config.mirror?.name === origin && s.config.mirror_direct && !s.closed) return s;
+    return undefined;
   }
 
   /** Bytes stored, by storage kind (account info). */

@@ -81,6 +81,39 @@ export function checkSources(raw: unknown): StreamSource[] | ApiError {
   return out;
 }
 
+/** The `mirror` of a create or update request, normalised (null: none), or nats-server's error. */
+export function checkMirror(raw: unknown): StreamSource | null | ApiError {
+  if (raw === undefined || raw === null) return null;
+  const r = streamSourceSchema.safeParse(raw);
+  if (!r.success) return jsError("JSInvalidJSONErr");
+  const src = r.data;
+  if (src.external) return invalidConfig("stream mirrors of another account or domain (external) are not supported by this server yet");
+  if (src.consumer !== undefined && src.consumer !== null) return invalidConfig("stream mirror consumer config is not supported by this server yet");
+  const trs = (src.subject_transforms ?? []).map((t) => ({ src: t.src ?? "", dest: t.dest ?? "" }));
+  if (src.filter_subject && trs.length > 0) return jsError("JSMirrorMultipleFiltersNotAllowed");
+  if (src.filter_subject && !isValidSubject(src.filter_subject)) return jsError("JSMirrorInvalidSubjectFilter", { err: `invalid subject ${src.filter_subject}` });
+  for (const t of trs) {
+    if (t.src !== "" && !isValidSubject(t.src)) return jsError("JSMirrorInvalidSubjectFilter", { err: `invalid subject ${t.src}` });
+    if (t.dest !== "" && parseTransform(t.src || ">", t.dest) === null) return jsError("JSMirrorInvalidTransformDestination", { err: "invalid subject transform destination" });
+  }
+  for (let i = 0; i < trs.length; i++) {
+    for (let j = 0; j < trs.length; j++) {
+      if (i !== j && isSubsetMatch(trs[i]!.src || ">", trs[j]!.src || ">")) return jsError("JSMirrorOverlappingSubjectFilters");
+    }
+  }
+  if (src.opt_start_seq && src.opt_start_time) return jsError("JSMirrorWithStartSeqAndTimeErr");
+  if (!isValidStreamName(src.name ?? "")) return jsError("JSMirrorInvalidStreamName");
+  const m: StreamSource = { name: src.name! };
+  if (src.opt_start_seq) m.opt_start_seq = src.opt_start_seq;
+  if (src.opt_start_time) {
+    if (parseRfc3339(src.opt_start_time) === null) return jsError("JSInvalidJSONErr");
+    m.opt_start_time = src.opt_start_time;
+  }
+  if (src.filter_subject) m.filter_subject = src.filter_subject;
+  if (trs.length > 0) m.subject_transforms = trs;
+  return m;
+}
+
 /** isValidAssetName: what a stream name may be. */
 function isValidStreamName(name: string): boolean {
   return name.length > 0 && !/[ \t\r\n\f.*>\\/]/.test(name);

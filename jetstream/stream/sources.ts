@@ -1,5 +1,6 @@
-// Copying messages into a stream from the streams its config names in `sources` (same account,
-// same server). Each source reads its origin's store from where it left off, maps the subject
+// Copying messages into a stream from the streams its config names in `sources`, or from the
+// stream it is a `mirror` of (same account, same server). A mirror keeps the origin's sequences,
+// times and headers as they are; the rest of this comment is about sources. Each source reads its origin's store from where it left off, maps the subject
 // through the source's filter and transforms, and hands every message to the stream as a "msg"
 // command that carries the origin sequence: the stream stores it like a publish (dedup, limits,
 // retention) and keeps the source's position in the same transaction, so after a restart each
@@ -24,6 +25,8 @@ const TICK_MS = 1000;
 
 interface SourceRun {
   readonly cfg: StreamSource;
+  /** The stream's mirror (origin sequences and times kept) rather than one of its sources. */
+  readonly mirror: boolean;
   readonly iname: string;
   /** Origin subjects taken (">" for all). */
   readonly filters: string[];
@@ -54,18 +57,20 @@ export class StreamSources {
     private readonly stream: Stream,
     private readonly lookup: OriginLookup,
   ) {
-    this.runs = (stream.config.sources ?? []).map((cfg) => this.makeRun(cfg));
+    const m = stream.config.mirror;
+    this.runs = m ? [this.makeRun(m, true)] : (stream.config.sources ?? []).map((cfg) => this.makeRun(cfg, false));
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.tick.unref();
     for (const r of this.runs) this.attach(r);
   }
 
-  private makeRun(cfg: StreamSource): SourceRun {
+  private makeRun(cfg: StreamSource, mirror: boolean): SourceRun {
     const trs = cfg.subject_transforms ?? [];
     const filters = trs.length > 0 ? trs.map((t) => t.src || ">") : [cfg.filter_subject || ">"];
     const maps = trs.length > 0 ? trs.map((t) => (t.dest ? parseTransform(t.src || ">", t.dest) : null)) : null;
     const run: SourceRun = {
       cfg,
+      mirror,
       iname: sourceIndexName(cfg),
       filters,
       maps,
@@ -100,16 +105,17 @@ export class StreamSources {
     for (const r of this.runs) r.origin?.listeners.delete(r.listener);
   }
 
-  /** StreamSourceInfo for each source, in config order. */
-  info(): Record<string, unknown>[] {
+  /** StreamInfo's mirror, or its sources in config order (StreamSourceInfo each). */
+  info(): { mirror?: Record<string, unknown>; sources?: Record<string, unknown>[] } {
     const now = nowNanos();
-    return this.runs.map((r) => {
+    const all = this.runs.map((r) => {
       const o: Record<string, unknown> = { name: r.cfg.name, lag: this.lag(r), active: r.last === 0n ? -1 : Number(now - r.last) };
       if (r.err !== null) o.error = { code: r.err.code, err_code: r.err.errCode, description: r.err.description };
       if (r.cfg.filter_subject) o.filter_subject = r.cfg.filter_subject;
       if (r.cfg.subject_transforms) o.subject_transforms = r.cfg.subject_transforms;
       return o;
     });
+    return this.runs[0]?.mirror ? { mirror: all[0]! } : { sources: all };
   }
 
   private lag(r: SourceRun): number {
@@ -132,7 +138,8 @@ export class StreamSources {
 
   /** After the last copied message; else opt_start_seq, opt_start_time, or the origin's start. */
   private startSeq(r: SourceRun, origin: Stream): number {
-    const pos = this.stream.sourcePosition(r.iname);
+    // A mirror is where its own last sequence says; a source where its stored position does.
+    const pos = r.mirror ? this.stream.store.lastSeq() : this.stream.sourcePosition(r.iname);
     if (pos > 0) return pos + 1;
     if (r.cfg.opt_start_seq) return r.cfg.opt_start_seq;
     if (r.cfg.opt_start_time) {
@@ -172,11 +179,10 @@ export class StreamSources {
     for (; n < BATCH; n++) {
       const m = r.filters.length === 1 ? store.loadNextMsg(r.filters[0]!, r.next) : store.loadNextMsgMulti(r.filters, r.next);
       if (m === null) break;
-      const hdr = sourcedHeaders(m.hdr, `${r.iname} ${m.seq}`);
-      const out = this.stream.apply({
+      const out = r.mirror ? this.stream.apply({ kind: "mirror", seq: m.seq, ts: m.ts, subject: this.mapSubject(r, m.subject), hdr: m.hdr, data: m.data, ttl: m.ttl }) : this.stream.apply({
         kind: "msg",
         subject: this.mapSubject(r, m.subject),
-        hdr,
+        hdr: sourcedHeaders(m.hdr, `${r.iname} ${m.seq}`),
         data: m.data,
         ts: this.stream.nextTimestamp(),
         overLimit: this.stream.host.resourcesExceeded?.(this.stream.config.storage) ?? false,

@@ -65,7 +65,7 @@ export class Stream {
   private ackFlushRegistered = false;
   closed = false;
   /** The copying from the streams in config.sources, when there are any (sources.ts). */
-  sourcing: { info(): Record<string, unknown>[] } | null = null;
+  sourcing: { info(): { mirror?: Record<string, unknown>; sources?: Record<string, unknown>[] } } | null = null;
 
   constructor(
     readonly host: StreamHost,
@@ -184,6 +184,7 @@ export class Stream {
 
   /** Applies one command; no clock, no randomness, no outside state but consumer interest. */
   apply(cmd: StreamCommand & { kind: "msg" }): PublishOutcome;
+  apply(cmd: StreamCommand & { kind: "mirror" }): PublishOutcome;
   apply(cmd: StreamCommand & { kind: "purge" }): number | ApiError;
   apply(cmd: StreamCommand & { kind: "delete" }): boolean | ApiError;
   apply(cmd: StreamCommand & { kind: "expire" }): void;
@@ -194,6 +195,8 @@ export class Stream {
       case "msg":
         if (cmd.source !== undefined) return this.applySourced(cmd.subject, cmd.hdr, cmd.data, cmd.ts, cmd.overLimit ?? false, cmd.source);
         return this.applyMsg(cmd.subject, cmd.hdr, cmd.data, cmd.ts, cmd.overLimit ?? false);
+      case "mirror":
+        return this.applyMirrored(cmd.seq, cmd.ts, cmd.subject, cmd.hdr, cmd.data, cmd.ttl);
       case "purge":
         return this.applyPurge(cmd);
       case "delete":
@@ -214,6 +217,27 @@ export class Stream {
     const out = this.applyMsg(subject, hdr, data, ts, overLimit);
     if (!("error" in out)) this.store.setMeta(sourcePositionKey(source.iname), String(source.seq));
     return out;
+  }
+
+  /**
+   * A message of the origin a mirror copies, stored as it is there: same sequence, time, headers
+   * and TTL (the store's limits still apply). Sequences the mirror skipped (other subjects, or
+   * removed at the origin) become a gap; one it already has is a duplicate.
+   */
+  private applyMirrored(seq: number, ts: Nanos, subject: string, hdr: Buffer | null, data: Buffer, ttl: number): PublishOutcome {
+    const store = this.store;
+    const last = store.lastSeq();
+    if (seq <= last) return { seq, duplicate: true };
+    if (seq > last + 1) store.skipMsgs(last + 1, seq - last - 1, ts);
+    try {
+      store.storeMsg(seq, ts, subject, hdr !== null && hdr.length > 0 ? hdr : null, data, ttl, 0);
+    } catch (e) {
+      if (e instanceof DiscardNewError) return { error: jsError("JSStreamStoreFailedF", { err: e.message }) };
+      throw e;
+    }
+    for (const l of this.listeners) l.onMessage(seq, subject);
+    if (ttl > 0 || this.config.max_age > 0) this.scheduleExpiry();
+    return { seq, duplicate: false };
   }
 
   /** Where a source left off (its last sequence copied here), 0 if nothing was copied yet. */

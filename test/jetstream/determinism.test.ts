@@ -51,8 +51,13 @@ function commandLog(seed: number, n: number): StreamCommand[] {
       if (r() < 0.15) pairs.push(["Nats-TTL", pick(["5s", "30s", "never", "bogus"])]);
       if (r() < 0.05) pairs.push(["Nats-Expected-Stream", pick(["D", "E"])]);
       const data = Buffer.from(`m${i}-${"x".repeat(Math.floor(r() * 40))}`);
-      out.push({ kind: "msg", subject: pick(subjects), hdr: pairs.length ? buildHeaders(pairs) : null, data, ts, overLimit: r() < 0.02 });
+      const source = r() < 0.1 ? { source: { iname: pick(["S1 > >", "S2 d.a >"]), seq: i + 1 } } : {};
+      out.push({ kind: "msg", subject: pick(subjects), hdr: pairs.length ? buildHeaders(pairs) : null, data, ts, overLimit: r() < 0.02, ...source });
       lastSeq++;
+    } else if (k < 0.73) {
+      // A mirrored message, maybe after a gap (sequences the mirror skipped).
+      lastSeq += 1 + Math.floor(r() * 3);
+      out.push({ kind: "mirror", seq: lastSeq, ts, subject: pick(subjects), hdr: null, data: Buffer.from(`mirrored ${i}`), ttl: pick([0, 0, 30]) });
     } else if (k < 0.78) {
       out.push({ kind: "delete", seq: 1 + Math.floor(r() * (lastSeq + 2)), erase: r() < 0.5 });
     } else if (k < 0.84) {
@@ -85,7 +90,7 @@ function snapshot(s: Stream, bytes = true): unknown {
     const m = s.store.loadMsg(seq);
     if (m) msgs.push({ seq: m.seq, ts: m.ts.toString(), subject: m.subject, hdr: m.hdr?.toString("latin1") ?? null, data: m.data.toString(), ttl: m.ttl });
   }
-  return { state: { ...st, ...(bytes ? { bytes: b } : {}), firstTs: st.firstTs.toString(), lastTs: st.lastTs.toString() }, config: s.config, msgs, next: s.store.nextExpiry()?.toString() ?? null };
+  return { state: { ...st, ...(bytes ? { bytes: b } : {}), firstTs: st.firstTs.toString(), lastTs: st.lastTs.toString() }, config: s.config, msgs, next: s.store.nextExpiry()?.toString() ?? null, sourcePositions: [s.sourcePosition("S1 > >"), s.sourcePosition("S2 d.a >")] };
 }
 
 test("the same command log gives the same stream on every replica and on replay", async (t) => {

@@ -1,4 +1,5 @@
-// Stream sources: a stream copies the messages of the streams its config names (filters, subject
+// Stream mirrors and sources. A mirror holds what its origin holds, at the same sequences and times,
+// and can answer direct gets for it (mirror_direct). With sources, a stream copies the messages of the streams its config names (filters, subject
 // transforms, start positions), with Nats-Stream-Source headers; it follows new messages, waits
 // for origins that do not exist yet, retries a message it refused once there is room, shows each
 // source in STREAM.INFO, and after a SIGKILL resumes exactly where its store says it was.
@@ -206,6 +207,117 @@ describe("stream sources", () => {
     assert.equal(n, 10);
     await countIs(nc, "WORK", 10);
   });
+});
+
+describe("stream mirrors", () => {
+  const fx = jsClientFixture();
+
+  test("config: the mirror is echoed without subjects; what a mirror may not have gets nats-server's errors", async () => {
+    const nc = fx.nc;
+    await create(nc, { name: "MO", subjects: ["mo.>"], allow_direct: true });
+    const ok = await create(nc, { name: "MM", mirror: { name: "MO", filter_subject: "mo.a" } });
+    assert.equal(ok.error, undefined, JSON.stringify(ok));
+    assert.deepEqual([ok.config.subjects, ok.config.mirror, ok.config.mirror_direct], [[], { name: "MO", filter_subject: "mo.a" }, true]);
+    const bad = async (cfg: Record<string, unknown>) => (await create(nc, { name: "MX", ...cfg })).error;
+    assert.deepEqual(await bad({ subjects: ["mx"], mirror: { name: "MO" } }), { code: 400, err_code: 10034, description: "stream mirrors can not contain subjects" });
+    assert.deepEqual(await bad({ mirror: { name: "MO" }, sources: [{ name: "MO" }] }), { code: 400, err_code: 10031, description: "stream mirrors can not also contain other sources" });
+    assert.equal(errCode(await create(nc, { name: "MX", mirror: { name: "MO" }, first_seq: 5 })), 10143);
+    assert.equal(errCode(await create(nc, { name: "MX", mirror: { name: "MO", opt_start_seq: 2, opt_start_time: "2026-01-01T00:00:00Z" } })), 10032);
+    assert.equal(errCode(await create(nc, { name: "MX", mirror: { name: "a.b" } })), 10142);
+    assert.equal(errCode(await create(nc, { name: "MX", mirror: { name: "MX" } })), 10052, "a stream can not mirror itself");
+    assert.deepEqual(await bad({ subjects: ["mx"], mirror_direct: true }), { code: 500, err_code: 10052, description: "stream has no mirror but does have mirror direct" });
+    // The mirror can not be changed, only taken away (the stream becomes an ordinary one).
+    const upd = await api(nc, "$JS.API.STREAM.UPDATE.MM", { ...ok.config, mirror: { name: "MO" } });
+    assert.equal(errCode(upd), 10055);
+    const promoted = await api(nc, "$JS.API.STREAM.UPDATE.MM", { ...ok.config, mirror: undefined, mirror_direct: false, subjects: ["promoted"] });
+    assert.equal(promoted.error, undefined, JSON.stringify(promoted));
+    assert.equal((await pub(nc, "promoted", "now a stream of its own")).stream, "MM");
+    assert.equal((await info(nc, "MM")).mirror, undefined);
+  });
+
+  test("holds the origin's messages at their sequences and times, gaps and all, and follows new ones", async () => {
+    const nc = fx.nc;
+    await create(nc, { name: "SRC", subjects: ["src.*"], allow_direct: true });
+    for (let i = 1; i <= 6; i++) await pub(nc, `src.${i % 2 ? "odd" : "even"}`, `m${i}`, { "X-N": String(i) });
+    await api(nc, "$JS.API.STREAM.MSG.DELETE.SRC", { seq: 3 });
+    await api(nc, "$JS.API.STREAM.PURGE.SRC", { seq: 2 });
+    const full = await create(nc, { name: "FULLM", mirror: { name: "SRC" } });
+    assert.deepEqual(Object.keys(full.mirror), ["name", "lag", "active"]);
+    assert.ok(full.mirror.name === "SRC" && full.mirror.lag <= 4 && full.mirror.active >= 0, JSON.stringify(full.mirror));
+    const odd = await create(nc, { name: "ODDM", mirror: { name: "SRC", filter_subject: "src.odd" } });
+    assert.equal(odd.error, undefined);
+    await pub(nc, "src.even", "m7");
+    const src = await waitFor("the mirror to catch up", async () => {
+      const [a, b] = [await info(nc, "SRC"), await info(nc, "FULLM")];
+      return a.state.last_seq === 7 && b.state.last_seq === 7 ? a : false;
+    });
+    const m = await info(nc, "FULLM");
+    for (const k of ["messages", "bytes", "first_seq", "first_ts", "last_seq", "last_ts", "num_deleted"]) assert.deepEqual(m.state[k], src.state[k], k);
+    for (const seq of [4, 5, 6, 7]) assert.deepEqual((await get(nc, "FULLM", seq)).message, (await get(nc, "SRC", seq)).message, `message ${seq}`);
+    assert.equal(errCode(await get(nc, "FULLM", 3)), 10037);
+    const o = await waitFor("the filtered mirror", async () => {
+      const i = await info(nc, "ODDM");
+      return i.state.messages === 1 ? i : false;
+    });
+    // Sequence 5 is the only odd one left at the origin: it keeps its number.
+    assert.deepEqual([o.state.first_seq, o.state.last_seq], [5, 5]);
+    assert.deepEqual((await get(nc, "ODDM", 5)).message, (await get(nc, "SRC", 5)).message);
+  });
+
+  test("mirror_direct: a mirror answers direct gets for its origin once the origin is gone", async () => {
+    const nc = fx.nc;
+    await create(nc, { name: "DO", subjects: ["do.*"], allow_direct: true });
+    await pub(nc, "do.k", "value");
+    const dm = await create(nc, { name: "DM", mirror: { name: "DO" } });
+    assert.equal(dm.config.mirror_direct, true, "follows the origin's allow_direct");
+    await waitFor("the mirror", async () => ((await info(nc, "DM")).state.messages === 1 ? true : false));
+    await api(nc, "$JS.API.STREAM.DELETE.DO");
+    const r = await nc.request("$JS.API.DIRECT.GET.DO.do.k", "", { timeout: 2000 });
+    assert.equal(r.string(), "value");
+    assert.equal(r.headers?.get("Nats-Stream"), "DM");
+    assert.equal(r.headers?.get("Nats-Sequence"), "1");
+    // An origin without allow_direct makes a mirror without mirror_direct.
+    await create(nc, { name: "NODIRECT", subjects: ["nd"] });
+    assert.equal((await create(nc, { name: "NDM", mirror: { name: "NODIRECT" }, mirror_direct: true })).config.mirror_direct, false);
+  });
+});
+
+test("a mirror SIGKILLed in the middle of catching up comes back and ends equal to its origin", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnats-mirror-"));
+  const conf = `port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "store")}" }\n`;
+  let srv: ChildServer | null = null;
+  let nc: v3.NatsConnection | null = null;
+  const open = async (round: string) => {
+    srv = await spawnServer(conf, { dir: mkdtempSync(join(dir, `${round}-`)) });
+    nc = await v3.connect({ servers: srv.ports.nats![0]!, reconnect: false });
+    return nc;
+  };
+  try {
+    let c = await open("a");
+    await create(c, { name: "ORIG", subjects: ["orig.*"] });
+    const js = jetstream(c);
+    const acks = [];
+    for (let i = 0; i < 3000; i++) acks.push(js.publish(`orig.${i % 5}`, `m${i}`));
+    await Promise.all(acks);
+    await create(c, { name: "MIR", mirror: { name: "ORIG" } });
+    await waitFor("mirroring to start", async () => ((await info(c, "MIR")).state.messages > 0 ? true : false));
+    srv!.kill("SIGKILL");
+    await srv!.exited;
+    await c.close().catch(() => {});
+    c = await open("b");
+    for (let i = 3000; i < 3050; i++) await pub(c, `orig.${i % 5}`, `m${i}`);
+    const o = await info(c, "ORIG");
+    const m = await waitFor("the mirror to catch up", async () => {
+      const i = await info(c, "MIR");
+      return i.state.last_seq === 3050 ? i : false;
+    });
+    for (const k of ["messages", "bytes", "first_seq", "first_ts", "last_seq", "last_ts"]) assert.deepEqual(m.state[k], o.state[k], k);
+    for (const seq of [1, 1499, 3000, 3050]) assert.deepEqual((await get(c, "MIR", seq)).message, (await get(c, "ORIG", seq)).message);
+  } finally {
+    await (nc as v3.NatsConnection | null)?.close().catch(() => {});
+    (srv as ChildServer | null)?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("after a SIGKILL in the middle of copying, every origin message is there exactly once", async () => {

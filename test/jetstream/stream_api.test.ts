@@ -81,7 +81,7 @@ for (const storage of ["file", "memory"] as const) {
       assert.equal(inner.error.description, 'subject "a.*" overlaps with "a.b"');
       const api_ = await api(fx.nc, "$JS.API.STREAM.CREATE.APIS", { name: "APIS", subjects: ["$JS.API.FOO"] });
       assert.equal(api_.error.description, "subjects overlap with jetstream api");
-      const mirror = await api(fx.nc, "$JS.API.STREAM.CREATE.M", { name: "M", mirror: { name: "IDEM" } });
+      const mirror = await api(fx.nc, "$JS.API.STREAM.CREATE.M", { name: "M", mirror: { name: "IDEM", external: { api: "$JS.hub.API" } } });
       assert.equal(mirror.error.err_code, 10052, "unimplemented features are refused, not ignored");
       const rollup = await api(fx.nc, "$JS.API.STREAM.CREATE.RP", { name: "RP", deny_purge: true, allow_rollup_hdrs: true });
       assert.equal(rollup.error.description, "roll-ups require the purge permission");

@@ -41,7 +41,7 @@ describe("stream config", () => {
 
   test("features tsnats does not implement are refused with a clear error, and nothing is created", async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ mirror: { name: "META" } }, "stream mirrors are not supported by this server yet"],
+      [{ mirror: { name: "META", external: { api: "$JS.hub.API" } } }, "stream mirrors of another account or domain (external) are not supported by this server yet"],
       [{ sources: [{ name: "META", external: { api: "$JS.acc.API" } }] }, "stream sources from another account or domain (external) are not supported by this server yet"],
       [{ allow_msg_counter: true }, "allow_msg_counter is not supported by this server yet"],
       [{ allow_atomic: true }, "allow_atomic is not supported by this server yet"],
@@ -56,8 +56,8 @@ describe("stream config", () => {
     }
     assert.equal(errCode(await api(fx.nc, "$JS.API.STREAM.INFO.NOPE")), 10059);
     // The same on update.
-    const u = await api(fx.nc, "$JS.API.STREAM.UPDATE.META", { name: "META", metadata: { owner: "team-b" }, compression: "s2", mirror: { name: "X" } });
-    assert.equal(u.error.description, "stream mirrors are not supported by this server yet");
+    const u = await api(fx.nc, "$JS.API.STREAM.UPDATE.META", { name: "META", metadata: { owner: "team-b" }, compression: "s2", allow_batched: true });
+    assert.equal(u.error.description, "allow_batched is not supported by this server yet");
     // Empty sources and the default persist mode are no feature at all.
     assert.equal((await api(fx.nc, "$JS.API.STREAM.CREATE.EMPTYSRC", { name: "EMPTYSRC", sources: [], persist_mode: "default" })).error, undefined);
   });
