@@ -11,7 +11,7 @@
 // (or were deleted and made again), retries after a refused message (a full stream with discard
 // new, say) and keeps `active` current, as nats-server's source heartbeats do.
 
-import type { ApiError } from "../api/errors.js";
+import { jsError, type ApiError } from "../api/errors.js";
 import { dropHeaders, appendHeaders } from "../util/headers.js";
 import { nowNanos, parseRfc3339, type Nanos } from "../util/time.js";
 import { sourceIndexName, type StreamSource } from "./source_config.js";
@@ -154,7 +154,12 @@ export class StreamSources {
     r.scheduled = true;
     setImmediate(() => {
       r.scheduled = false;
-      this.copy(r);
+      try {
+        this.copy(r);
+      } catch (e) {
+        // The stream's store failed (it reports that itself); this source stops until the next tick.
+        r.err = jsError("JSStreamStoreFailedF", { err: (e as Error).message });
+      }
     });
   }
 
