@@ -56,9 +56,9 @@ export function directGet(js: JetStream, subject: string, body: Buffer, reply: s
   const name = dot < 0 ? subject.slice(PREFIX.length) : subject.slice(PREFIX.length, dot);
   // The origin answers; without it (or its allow_direct) a mirror_direct mirror does, as one of
   // nats-server's queue subscribers on the origin's direct get subject would.
-  let stream = js.registry.get(name);
-  if (!stream || !stream.config.allow_direct) stream = js.registry.directMirror(name);
-  if (!stream || !stream.config.allow_direct && !stream.config.mirror_direct) return;
+  const own = js.registry.get(name);
+  const stream = own !== undefined && own.config.allow_direct ? own : js.registry.directMirror(name);
+  if (stream === undefined) return;
   let req: DirectRequest;
   if (dot >= 0) {
     // Subject-appended form: the body must be empty (2.9 semantics).
