@@ -138,7 +138,8 @@ export class Server implements ClientHost {
 
   clientInfo(c: Client): string {
     // Field order follows nats-server's INFO: client_id and client_ip come after the server fields.
-    const info = { ...this.infoBase, client_id: c.cid, client_ip: c.transport.remoteAddress };
+    const info: Record<string, unknown> = { ...this.infoBase, client_id: c.cid, client_ip: c.transport.remoteAddress };
+    if (c.nonce !== undefined) info.nonce = c.nonce;
     return `INFO ${JSON.stringify(info)} \r\n`;
   }
 
@@ -338,7 +339,7 @@ export class Server implements ClientHost {
       c.parser.maxControlLine = this.options.maxControlLine;
       c.parser.trace = this.log.traceEnabled;
       if (!c.connected) continue;
-      const r = this.auth.authenticate(c.credentials ?? {});
+      const r = this.auth.authenticate(c.credentials ?? {}, c.nonce);
       const apply = (id: Awaited<typeof r>) => {
         if (c.closed) return;
         if (id === null) c.authViolation();

@@ -1,13 +1,17 @@
 // Client authentication from the server options: a token, a single user/password, or a users list,
-// each secret either plain or a bcrypt hash; `no_auth_user` names the identity of clients that send
-// no credentials. Hash comparisons run asynchronously so a CONNECT never blocks the event loop.
+// each secret either plain or a bcrypt hash, and nkey users, who prove their key by signing the
+// nonce of their INFO; `no_auth_user` names the identity of clients that send no credentials.
+// Hash comparisons run asynchronously so a CONNECT never blocks the event loop.
 
 import bcrypt from "bcryptjs";
-import { timingSafeEqual } from "node:crypto";
+import { createPublicKey, randomBytes, timingSafeEqual, verify } from "node:crypto";
+import { publicNkeyBytes } from "../config/nkey.js";
 import type { Permissions } from "./permissions.js";
 
 export interface UserEntry {
   user: string;
+  /** An nkey user: its public key (also its `user`); it has no password. */
+  nkey?: string;
   password?: string;
   permissions?: Permissions;
   account?: string;
@@ -26,6 +30,9 @@ export interface ConnectCredentials {
   user?: string;
   pass?: string;
   auth_token?: string;
+  /** A public user nkey and its signature of the INFO nonce (base64url, or standard base64). */
+  nkey?: string;
+  sig?: string;
 }
 
 export interface AuthResult {
@@ -55,6 +62,7 @@ export function compareSecret(configured: string, given: string | undefined): bo
 export class Authenticator {
   readonly required: boolean;
   private readonly users: Map<string, UserEntry> | null;
+  private readonly nkeys: Map<string, UserEntry> | null;
 
   constructor(
     private readonly cfg: AuthConfig | undefined,
@@ -62,7 +70,21 @@ export class Authenticator {
   ) {
     const c = cfg ?? {};
     this.required = !!(c.token || c.user || (c.users && c.users.length > 0));
-    this.users = c.users && c.users.length > 0 ? new Map(c.users.map((u) => [u.user, u])) : null;
+    // An nkey user can only be an nkey: never by name with an empty password.
+    const named = (c.users ?? []).filter((u) => u.nkey === undefined);
+    const nkeyed = (c.users ?? []).filter((u) => u.nkey !== undefined);
+    this.users = named.length > 0 ? new Map(named.map((u) => [u.user, u])) : null;
+    this.nkeys = nkeyed.length > 0 ? new Map(nkeyed.map((u) => [u.nkey!, u])) : null;
+  }
+
+  /** With nkey users, every INFO carries a nonce for the client to sign. */
+  get needsNonce(): boolean {
+    return this.nkeys !== null;
+  }
+
+  /** nats-server's nonce: 11 random bytes, base64url without padding. */
+  newNonce(): string {
+    return randomBytes(11).toString("base64url");
   }
 
   /** Is there a no_auth_user that lets a client in without a CONNECT? */
@@ -77,10 +99,16 @@ export class Authenticator {
     return u ? { user: u.user, permissions: u.permissions ?? this.cfg?.permissions } : null;
   }
 
-  /** null means "not authorized". */
-  authenticate(creds: ConnectCredentials): AuthResult | null | Promise<AuthResult | null> {
+  /** null means "not authorized". `nonce` is the one this client's INFO carried. */
+  authenticate(creds: ConnectCredentials, nonce?: string): AuthResult | null | Promise<AuthResult | null> {
     if (!this.required) return {};
     const cfg = this.cfg!;
+    // As nats-server: a client that names an nkey is judged by it alone.
+    if (this.nkeys && creds.nkey) {
+      const u = this.nkeys.get(creds.nkey);
+      if (!u || nonce === undefined || !verifyNonceSig(creds.nkey, nonce, creds.sig ?? "")) return null;
+      return { user: u.user, permissions: u.permissions ?? cfg.permissions };
+    }
     if (this.users) {
       const name = creds.user;
       const pass = creds.pass;
@@ -100,6 +128,24 @@ export class Authenticator {
       return settle(compareSecret(cfg.password ?? "", creds.pass), { user: cfg.user, permissions: cfg.permissions });
     }
     return null;
+  }
+}
+
+/** DER prefix of an ed25519 SubjectPublicKeyInfo; the 32 key bytes follow. */
+const ED25519_SPKI = Buffer.from("302a300506032b6570032100", "hex");
+
+/** Did the holder of the user nkey `pub` sign `nonce`? */
+export function verifyNonceSig(pub: string, nonce: string, sigText: string): boolean {
+  const raw = publicNkeyBytes(pub, "user");
+  if (raw === undefined || sigText === "") return false;
+  // base64url (what clients send) and standard base64 both decode here.
+  const sig = Buffer.from(sigText, "base64");
+  if (sig.length !== 64) return false;
+  try {
+    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw]), format: "der", type: "spki" });
+    return verify(null, Buffer.from(nonce), key, sig);
+  } catch {
+    return false;
   }
 }
 

@@ -26,6 +26,8 @@ export interface ConnectInfo {
   user?: string;
   pass?: string;
   auth_token?: string;
+  nkey?: string;
+  sig?: string;
   account?: string;
   new_account?: boolean;
   tls_required?: boolean;
@@ -57,6 +59,8 @@ export class Client implements Subscriber, ProtocolHandler, Stallable {
   user: string | undefined;
   /** Kept so a config reload can check the connection against the new auth settings. */
   credentials: ConnectCredentials | null = null;
+  /** The nonce of this client's INFO (nkey users sign it), if the server gave one. */
+  nonce: string | undefined = undefined;
   perms: CompiledPermissions | null = null;
   private replies: Map<string, ResponseGrant> | null = null;
 
@@ -118,6 +122,7 @@ export class Client implements Subscriber, ProtocolHandler, Stallable {
 
   /** Sends INFO and arms the auth and first-ping timers. */
   begin(): void {
+    if (this.host.auth.needsNonce) this.nonce = this.host.auth.newNonce();
     this.sendRaw(this.host.clientInfo(this));
     const host = this.host;
     if (host.auth.required) {
@@ -209,9 +214,9 @@ export class Client implements Subscriber, ProtocolHandler, Stallable {
     this.connected = true;
     this.parser.headers = c.headers && this.host.headersSupported;
 
-    const creds = { user: strOrUndef(raw.user), pass: strOrUndef(raw.pass), auth_token: strOrUndef(raw.auth_token) };
+    const creds = { user: strOrUndef(raw.user), pass: strOrUndef(raw.pass), auth_token: strOrUndef(raw.auth_token), nkey: strOrUndef(raw.nkey), sig: strOrUndef(raw.sig) };
     this.credentials = creds;
-    const result = this.host.auth.authenticate(creds);
+    const result = this.host.auth.authenticate(creds, this.nonce);
     if (result instanceof Promise) {
       // Hold further input until the hash comparison is done, so ops are handled in order.
       this.pauseInput();

@@ -138,11 +138,10 @@ export interface ParsedUsers {
   users: UserEntry[];
   // Where each user was defined, for duplicate-user errors.
   userFields: Map<string, Field>;
-  nkeyCount: number;
 }
 
 export function parseUsers(r: Reader, f: Field, optionPath: string, account?: string): ParsedUsers {
-  const out: ParsedUsers = { users: [], userFields: new Map(), nkeyCount: 0 };
+  const out: ParsedUsers = { users: [], userFields: new Map() };
   for (const item of r.items(f)) {
     if (item.node.kind !== "map") r.expected(item, "a user entry map ({ user: ..., password: ... })");
     let user: string | undefined;
@@ -184,17 +183,17 @@ export function parseUsers(r: Reader, f: Field, optionPath: string, account?: st
           r.unknown(uf);
       }
     }
+    let nkey: string | undefined;
     if (nkeyField) {
-      const key = (nkeyField.node as { value: string }).value;
-      if (!isValidPublicNkey(key, "user")) r.fail(nkeyField, "not a valid public nkey for a user");
+      nkey = (nkeyField.node as { value: string }).value;
+      if (!isValidPublicNkey(nkey, "user")) r.fail(nkeyField, "not a valid public nkey for a user");
       if (user !== undefined || password !== undefined) r.fail(nkeyField, "nkey users do not take usernames or passwords");
-      // Ignoring an nkey user could leave a server that was meant to require auth open to all.
-      r.markUnsupported(nkeyField, true);
-      out.nkeyCount++;
-      continue;
+      user = nkey;
+      userField = nkeyField;
     }
     if (user === undefined || user === "") r.fail(item, "user entry requires a user");
     const entry: UserEntry = { user };
+    if (nkey !== undefined) entry.nkey = nkey;
     if (password !== undefined) entry.password = password;
     if (permissions) entry.permissions = permissions;
     if (account !== undefined) entry.account = account;

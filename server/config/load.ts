@@ -222,7 +222,7 @@ function checkForStart(o: ServerOptions, st: ConfigState, r: Reader): void {
     const users = [...(auth?.users ?? []), ...Object.values(o.accounts ?? {}).flatMap((a) => a.users)];
     const hasUsers = auth?.users !== undefined || Object.values(o.accounts ?? {}).some((a) => a.users.length > 0);
     if (!hasUsers) throw new ConfigError(`${at("noAuthUser")}: no_auth_user "${o.noAuthUser}" present, but users are not defined`);
-    if (!users.some((u) => u.user === o.noAuthUser)) {
+    if (!users.some((u) => u.nkey === undefined && u.user === o.noAuthUser)) {
       throw new ConfigError(`${at("noAuthUser")}: no_auth_user "${o.noAuthUser}" not present as user in authorization block or account configuration`);
     }
   }

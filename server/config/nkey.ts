@@ -47,3 +47,9 @@ export function isValidPublicNkey(key: string, kind: NkeyKind): boolean {
   if (crc16(body) !== sum) return false;
   return raw[0] === PREFIX_BYTE[kind];
 }
+
+/** The 32-byte ed25519 public key inside a well-formed public nkey of that kind, or undefined. */
+export function publicNkeyBytes(key: string, kind: NkeyKind): Uint8Array | undefined {
+  if (!isValidPublicNkey(key, kind)) return undefined;
+  return base32Decode(key)!.subarray(1, 33);
+}

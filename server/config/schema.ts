@@ -23,7 +23,9 @@ export const permissionsSchema = z.strictObject({
 });
 
 export const userEntrySchema = z.strictObject({
+  // For an nkey user, its public nkey (and `nkey` says so).
   user: z.string(),
+  nkey: z.string().optional(),
   password: z.string().optional(),
   permissions: permissionsSchema.optional(),
   // The account the user belongs to; absent means the global account ($G).

@@ -321,6 +321,8 @@ resolver: MEMORY
 authorization { users: [ { nkey: UC6NLCN7AS34YOJVCYD4PJ3QB7QGLYG5B5IMBT25VW5K4TNUJODM7BOX } ] }
 jetstream { key: "secret" }
 syslog: true`);
+  // nkey users are implemented: they are users, not unsupported.
+  assert.deepEqual(o.authorization?.users, [{ user: "UC6NLCN7AS34YOJVCYD4PJ3QB7QGLYG5B5IMBT25VW5K4TNUJODM7BOX", nkey: "UC6NLCN7AS34YOJVCYD4PJ3QB7QGLYG5B5IMBT25VW5K4TNUJODM7BOX" }]);
   assert.deepEqual(
     o.unsupported.map((u) => [u.path, u.where, u.weakensSecurity]),
     [
@@ -328,14 +330,13 @@ syslog: true`);
       ["gateway", "k.conf:3:1", false],
       ["mqtt", "k.conf:4:1", false],
       ["resolver", "k.conf:5:1", true],
-      ["authorization.users[0].nkey", "k.conf:6:28", true],
       ["jetstream.key", "k.conf:7:13", true],
       ["syslog", "k.conf:8:1", false],
     ],
   );
   assert.equal(o.resolver, "MEMORY");
   const refusals = securityRefusals(o);
-  assert.equal(refusals.length, 3);
+  assert.equal(refusals.length, 2);
   assert.match(refusals[0]!, /^k\.conf:5:1: resolver: not supported by tsnats yet/);
   assert.deepEqual(securityRefusals(opts("leafnodes { listen: 7422 }")), []);
 });
