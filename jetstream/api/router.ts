@@ -1,5 +1,6 @@
 // Dispatches $JS.API.* requests to their handlers. One internal subscription on "$JS.API.>" means
-// every API subject has a responder while JetStream is on, so clients never see a 503 for it.
+// every API subject has a responder while JetStream is on, so clients never see a 503 for it;
+// MSG.NEXT alone is declined here, as it is each consumer's own.
 import type { JetStream } from "../jetstream.js";
 import { jsError, type ApiError } from "./errors.js";
 import { errorJson, responseJson, type ApiReply, type ResponseType } from "./reply.js";
@@ -13,13 +14,20 @@ export interface ConsumerApi {
   handle(tokens: string[], subject: string, reply: string | null, hdrLen: number, msg: Buffer, api: ApiReply): boolean;
 }
 
+const MSG_NEXT = "$JS.API.CONSUMER.MSG.NEXT.";
+
 export class ApiRouter {
   consumers: ConsumerApi | null = null;
 
   constructor(private readonly js: JetStream) {}
 
-  handle(subject: string, reply: string | null, hdrLen: number, msg: Buffer): void {
+  /**
+   * Returns false to decline: MSG.NEXT belongs to each consumer's own subscription (as in
+   * nats-server), so a pull request to a missing stream or consumer finds no responder (503).
+   */
+  handle(subject: string, reply: string | null, hdrLen: number, msg: Buffer): void | boolean {
     const js = this.js;
+    if (subject.startsWith(MSG_NEXT)) return false;
     const body = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
     // Direct gets are the hot path and answer with raw messages, not API responses.
     if (subject.startsWith("$JS.API.DIRECT.GET.")) {

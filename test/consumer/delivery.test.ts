@@ -158,6 +158,19 @@ describe("consumer delivery rules", () => {
     assert.equal(headersOf(frames.at(-1)!).get("Nats-Pending-Messages"), "6");
   });
 
+  test("a pull request to a missing consumer or stream finds no responder (503), as each consumer answers its own", async () => {
+    const st = await stream(1);
+    await consumer(st, "c", { durable_name: "c", ack_policy: "none" });
+    const inbox = fx.w.sub(`_INBOX.nr.${st}`);
+    const ask = (c: string) => fx.w.pub(`$JS.API.CONSUMER.MSG.NEXT.${c}`, `_INBOX.nr.${st}`, '{"batch":1,"expires":2000000000}');
+    ask(`${st}.nope`);
+    ask(`NOSTREAM.c`);
+    ask(`${st}.c`);
+    await waitFor("the answers", () => fx.w.on(inbox).length >= 3);
+    const frames = fx.w.on(inbox).map((m) => statusOf(m) || "msg");
+    assert.deepEqual(frames, ["503", "503", "msg"]);
+  });
+
   test("pull request heartbeats and timeouts, with the pending counts", async () => {
     const st = await stream(2);
     await consumer(st, "c", { durable_name: "c", ack_policy: "none" });
