@@ -200,17 +200,12 @@ export function applyDefaults(c: ConsumerConfig, stream: StreamConfig, ephemeral
   }
   if (pedantic && !c.max_ack_pending && (lim?.max_ack_pending ?? 0) > 0) return refuse("max_ack_pending must be set if it's configured in stream limits");
   if (pedantic && !c.inactive_threshold && (lim?.inactive_threshold ?? 0) > 0) return refuse("inactive_threshold must be set if it's configured in stream limits");
-  if (acks && !c.max_ack_pending) {
-    let n = MAX_ACK_PENDING_DEFAULT;
-    const l = lim?.max_ack_pending ?? 0;
-    if (l > 0 && l < n) n = l;
-    c.max_ack_pending = n;
-  }
+  // The stream's consumer_limits are every consumer's defaults (nats-server 2.10+), durables too.
+  if (!c.max_ack_pending && (lim?.max_ack_pending ?? 0) > 0) c.max_ack_pending = lim!.max_ack_pending;
+  if (!c.inactive_threshold && (lim?.inactive_threshold ?? 0) > 0) c.inactive_threshold = lim!.inactive_threshold;
+  if (acks && !c.max_ack_pending) c.max_ack_pending = MAX_ACK_PENDING_DEFAULT;
   // Ephemerals always get an inactivity threshold; only the default is stamped into the config.
-  if (ephemeral && !(c.inactive_threshold && c.inactive_threshold > 0)) {
-    const l = lim?.inactive_threshold ?? 0;
-    c.inactive_threshold = l > 0 ? l : INACTIVE_THRESHOLD_DEFAULT;
-  }
+  if (ephemeral && !(c.inactive_threshold && c.inactive_threshold > 0)) c.inactive_threshold = INACTIVE_THRESHOLD_DEFAULT;
   return null;
 }
 

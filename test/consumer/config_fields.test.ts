@@ -224,6 +224,12 @@ describe("consumer config fields", () => {
     assert.equal(ok.error, undefined, JSON.stringify(ok));
     const dflt = await mk("d", {});
     assert.deepEqual([dflt.config.max_ack_pending, dflt.config.inactive_threshold], [10, 2000 * MS], "the limits are the defaults");
+    // Durables and ack-none consumers take them too (nats-server 2.10+).
+    const dur = await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.dur`, { stream_name: st, config: { durable_name: "dur", ack_policy: "none" } });
+    assert.deepEqual([dur.config.max_ack_pending, dur.config.inactive_threshold], [10, 2000 * MS], JSON.stringify(dur));
+    const big = await stream({ consumer_limits: { max_ack_pending: 5000 } });
+    const b = await fx.w.request(`$JS.API.CONSUMER.CREATE.${big}.b`, { stream_name: big, config: { durable_name: "b", ack_policy: "explicit" } });
+    assert.equal(b.config.max_ack_pending, 5000, "a limit above the usual default is the default");
   });
 
   test("pedantic mode refuses the defaults that would change the request, and creates nothing", async () => {
