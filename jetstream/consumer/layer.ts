@@ -335,12 +335,16 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
 
   // --- acks and flow control ------------------------------------------------------------------
 
-  /** False (not delivered: a request gets no-responders) when no consumer takes this ack, as in nats-server. */
+  /**
+   * False (not delivered: a request gets no-responders) when no consumer takes this ack, as in
+   * nats-server: a missing consumer, or one with ack_policy none (current servers give those no
+   * ack subscription at all).
+   */
   private onAck(subject: string, reply: string | null, hdrLen: number, msg: Buffer): boolean {
     const a = parseAckSubject(subject);
     if (a === null) return false;
     const c = this.byKey.get(a.key);
-    if (c === undefined) return false;
+    if (c === undefined || c.cfg.ack_policy === "none") return false;
     const body = hdrLen > 0 ? msg.subarray(hdrLen) : msg;
     try {
       c.onAck(a, ackKind(body), reply, body);

@@ -31,3 +31,25 @@ test("an ack request to a consumer that does not exist gets no-responders; a liv
     await s.destroy();
   }
 });
+
+test("an ack to an ack_policy none consumer finds no responder, as current nats-server gives such consumers no ack subscription", async () => {
+  const s = await startJs();
+  const nc = await v3.connect({ servers: s.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "N", subjects: ["n.>"] });
+    const js = jetstream(nc);
+    await js.publish("n.a", "one");
+    await js.publish("n.a", "two");
+    await jsm.consumers.add("N", { durable_name: "none", ack_policy: AckPolicy.None });
+    const c = await js.consumers.get("N", "none");
+    const m = await c.next({ expires: 5000 });
+    assert.ok(m, "delivered");
+    await assert.rejects(m!.ackAck(), (e: Error) => e instanceof v3.errors.RequestError && (e as InstanceType<typeof v3.errors.RequestError>).isNoResponders());
+    // Delivery goes on regardless.
+    assert.equal((await c.next({ expires: 5000 }))?.string(), "two");
+  } finally {
+    await nc.close();
+    await s.destroy();
+  }
+});
