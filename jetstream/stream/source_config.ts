@@ -53,29 +53,13 @@ export function checkSources(raw: unknown): StreamSource[] | ApiError {
     // Sourcing through another account's or domain's API is not implemented: refused, not ignored.
     if (src.external) return invalidConfig("stream sources from another account or domain (external) are not supported by this server yet");
     if (src.consumer !== undefined && src.consumer !== null) return invalidConfig("stream source consumer config is not supported by this server yet");
-    const s: StreamSource = { name: src.name! };
-    if (src.opt_start_seq) s.opt_start_seq = src.opt_start_seq;
-    if (src.opt_start_time) {
-      if (parseRfc3339(src.opt_start_time) === null) return jsError("JSInvalidJSONErr");
-      s.opt_start_time = src.opt_start_time;
-    }
-    if (src.filter_subject) s.filter_subject = src.filter_subject;
-    const trs = (src.subject_transforms ?? []).map((t) => ({ src: t.src ?? "", dest: t.dest ?? "" }));
-    if (trs.length > 0) s.subject_transforms = trs;
+    if (src.opt_start_time && parseRfc3339(src.opt_start_time) === null) return jsError("JSInvalidJSONErr");
+    const s = normalised(src);
     const iname = sourceIndexName(s);
     if (seen.has(iname)) return jsError("JSSourceDuplicateDetected");
     seen.add(iname);
-    if (s.filter_subject && trs.length > 0) return jsError("JSSourceMultipleFiltersNotAllowed");
-    if (s.filter_subject && !isValidSubject(s.filter_subject)) return invalidConfig("invalid subject");
-    for (const t of trs) {
-      if (t.src !== "" && !isValidSubject(t.src)) return jsError("JSSourceInvalidSubjectFilter", { err: `invalid subject ${t.src}` });
-      if (t.dest !== "" && parseTransform(t.src || ">", t.dest) === null) return jsError("JSSourceInvalidTransformDestination", { err: "invalid subject transform destination" });
-    }
-    for (let i = 0; i < trs.length; i++) {
-      for (let j = 0; j < trs.length; j++) {
-        if (i !== j && isSubsetMatch(trs[i]!.src || ">", trs[j]!.src || ">")) return jsError("JSSourceOverlappingSubjectFilters");
-      }
-    }
+    const bad = checkFilters(s, "Source", () => invalidConfig("invalid subject"));
+    if (bad !== null) return bad;
     out.push(s);
   }
   return out;
@@ -89,29 +73,44 @@ export function checkMirror(raw: unknown): StreamSource | null | ApiError {
   const src = r.data;
   if (src.external) return invalidConfig("stream mirrors of another account or domain (external) are not supported by this server yet");
   if (src.consumer !== undefined && src.consumer !== null) return invalidConfig("stream mirror consumer config is not supported by this server yet");
+  const m = normalised(src);
+  const bad = checkFilters(m, "Mirror", (f) => jsError("JSMirrorInvalidSubjectFilter", { err: `invalid subject ${f}` }));
+  if (bad !== null) return bad;
+  if (src.opt_start_seq && src.opt_start_time) return jsError("JSMirrorWithStartSeqAndTimeErr");
+  if (!isValidStreamName(src.name ?? "")) return jsError("JSMirrorInvalidStreamName");
+  if (src.opt_start_time && parseRfc3339(src.opt_start_time) === null) return jsError("JSInvalidJSONErr");
+  return m;
+}
+
+/** The entry as echoed: empty fields left out, transforms with both sides. */
+function normalised(src: StreamSourceRequest): StreamSource {
+  const s: StreamSource = { name: src.name ?? "" };
+  if (src.opt_start_seq) s.opt_start_seq = src.opt_start_seq;
+  if (src.opt_start_time) s.opt_start_time = src.opt_start_time;
+  if (src.filter_subject) s.filter_subject = src.filter_subject;
   const trs = (src.subject_transforms ?? []).map((t) => ({ src: t.src ?? "", dest: t.dest ?? "" }));
-  if (src.filter_subject && trs.length > 0) return jsError("JSMirrorMultipleFiltersNotAllowed");
-  if (src.filter_subject && !isValidSubject(src.filter_subject)) return jsError("JSMirrorInvalidSubjectFilter", { err: `invalid subject ${src.filter_subject}` });
+  if (trs.length > 0) s.subject_transforms = trs;
+  return s;
+}
+
+/**
+ * The filter and subject_transforms rules sources and mirrors share, with each one's errors (a
+ * bad plain filter is reported differently by the two).
+ */
+function checkFilters(s: StreamSource, kind: "Source" | "Mirror", badFilter: (filter: string) => ApiError): ApiError | null {
+  const trs = s.subject_transforms ?? [];
+  if (s.filter_subject && trs.length > 0) return jsError(`JS${kind}MultipleFiltersNotAllowed`);
+  if (s.filter_subject && !isValidSubject(s.filter_subject)) return badFilter(s.filter_subject);
   for (const t of trs) {
-    if (t.src !== "" && !isValidSubject(t.src)) return jsError("JSMirrorInvalidSubjectFilter", { err: `invalid subject ${t.src}` });
-    if (t.dest !== "" && parseTransform(t.src || ">", t.dest) === null) return jsError("JSMirrorInvalidTransformDestination", { err: "invalid subject transform destination" });
+    if (t.src !== "" && !isValidSubject(t.src)) return jsError(`JS${kind}InvalidSubjectFilter`, { err: `invalid subject ${t.src}` });
+    if (t.dest !== "" && parseTransform(t.src || ">", t.dest) === null) return jsError(`JS${kind}InvalidTransformDestination`, { err: "invalid subject transform destination" });
   }
   for (let i = 0; i < trs.length; i++) {
     for (let j = 0; j < trs.length; j++) {
-      if (i !== j && isSubsetMatch(trs[i]!.src || ">", trs[j]!.src || ">")) return jsError("JSMirrorOverlappingSubjectFilters");
+      if (i !== j && isSubsetMatch(trs[i]!.src || ">", trs[j]!.src || ">")) return jsError(`JS${kind}OverlappingSubjectFilters`);
     }
   }
-  if (src.opt_start_seq && src.opt_start_time) return jsError("JSMirrorWithStartSeqAndTimeErr");
-  if (!isValidStreamName(src.name ?? "")) return jsError("JSMirrorInvalidStreamName");
-  const m: StreamSource = { name: src.name! };
-  if (src.opt_start_seq) m.opt_start_seq = src.opt_start_seq;
-  if (src.opt_start_time) {
-    if (parseRfc3339(src.opt_start_time) === null) return jsError("JSInvalidJSONErr");
-    m.opt_start_time = src.opt_start_time;
-  }
-  if (src.filter_subject) m.filter_subject = src.filter_subject;
-  if (trs.length > 0) m.subject_transforms = trs;
-  return m;
+  return null;
 }
 
 /** isValidAssetName: what a stream name may be. */

@@ -282,8 +282,13 @@ describe("stream mirrors", () => {
   });
 });
 
-test("a mirror SIGKILLed in the middle of catching up comes back and ends equal to its origin", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tsnats-mirror-"));
+/**
+ * A real server: the stream `origin` gets 3000 messages on subject(i), the copying stream `copy` is made,
+ * and once it holds anything the server is SIGKILLed; restarted on the same store, `after` gets a
+ * connection to check what the copy became.
+ */
+async function killMidCopy(origin: { name: string; subjects: string[] }, subject: (i: number) => string, copy: Record<string, unknown>, after: (c: v3.NatsConnection) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "tsnats-copy-"));
   const conf = `port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "store")}" }\n`;
   let srv: ChildServer | null = null;
   let nc: v3.NatsConnection | null = null;
@@ -293,18 +298,28 @@ test("a mirror SIGKILLed in the middle of catching up comes back and ends equal 
     return nc;
   };
   try {
-    let c = await open("a");
-    await create(c, { name: "ORIG", subjects: ["orig.*"] });
+    const c = await open("a");
+    await create(c, origin);
     const js = jetstream(c);
     const acks = [];
-    for (let i = 0; i < 3000; i++) acks.push(js.publish(`orig.${i % 5}`, `m${i}`));
+    for (let i = 0; i < 3000; i++) acks.push(js.publish(subject(i), `m${i}`));
     await Promise.all(acks);
-    await create(c, { name: "MIR", mirror: { name: "ORIG" } });
-    await waitFor("mirroring to start", async () => ((await info(c, "MIR")).state.messages > 0 ? true : false));
+    await create(c, copy);
+    // Kill while the copy is under way (it goes in batches, one event-loop turn each).
+    await waitFor("copying to start", async () => ((await info(c, copy.name as string)).state.messages > 0 ? true : false));
     srv!.kill("SIGKILL");
     await srv!.exited;
     await c.close().catch(() => {});
-    c = await open("b");
+    await after(await open("b"));
+  } finally {
+    await (nc as v3.NatsConnection | null)?.close().catch(() => {});
+    (srv as ChildServer | null)?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a mirror SIGKILLed in the middle of catching up comes back and ends equal to its origin", async () => {
+  await killMidCopy({ name: "ORIG", subjects: ["orig.*"] }, (i) => `orig.${i % 5}`, { name: "MIR", mirror: { name: "ORIG" } }, async (c) => {
     for (let i = 3000; i < 3050; i++) await pub(c, `orig.${i % 5}`, `m${i}`);
     const o = await info(c, "ORIG");
     const m = await waitFor("the mirror to catch up", async () => {
@@ -313,40 +328,13 @@ test("a mirror SIGKILLed in the middle of catching up comes back and ends equal 
     });
     for (const k of ["messages", "bytes", "first_seq", "first_ts", "last_seq", "last_ts"]) assert.deepEqual(m.state[k], o.state[k], k);
     for (const seq of [1, 1499, 3000, 3050]) assert.deepEqual((await get(c, "MIR", seq)).message, (await get(c, "ORIG", seq)).message);
-  } finally {
-    await (nc as v3.NatsConnection | null)?.close().catch(() => {});
-    (srv as ChildServer | null)?.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("after a SIGKILL in the middle of copying, every origin message is there exactly once", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tsnats-sources-"));
-  const conf = `port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "store")}" }\n`;
-  let srv: ChildServer | null = null;
-  let nc: v3.NatsConnection | null = null;
-  const open = async (round: string) => {
-    srv = await spawnServer(conf, { dir: mkdtempSync(join(dir, `${round}-`)) });
-    nc = await v3.connect({ servers: srv.ports.nats![0]!, reconnect: false });
-    return nc;
-  };
-  try {
-    let c = await open("a");
-    await create(c, { name: "BIG", subjects: ["big.*"] });
-    const js = jetstream(c);
-    const acks = [];
-    for (let i = 0; i < 3000; i++) acks.push(js.publish(`big.${i % 7}`, `m${i}`));
-    await Promise.all(acks);
-    await create(c, { name: "COPY", sources: [{ name: "BIG" }] });
-    // Kill while the copy is under way (it goes in batches, one event-loop turn each).
-    await waitFor("copying to start", async () => ((await info(c, "COPY")).state.messages > 0 ? true : false));
-    srv!.kill("SIGKILL");
-    await srv!.exited;
-    await c.close().catch(() => {});
-    c = await open("b");
+  await killMidCopy({ name: "BIG", subjects: ["big.*"] }, (i) => `big.${i % 7}`, { name: "COPY", sources: [{ name: "BIG" }] }, async (c) => {
     for (let i = 3000; i < 3100; i++) await pub(c, `big.${i % 7}`, `m${i}`);
     await countIs(c, "COPY", 3100);
-    const seen = new Set<string>();
     const st = await info(c, "COPY");
     assert.deepEqual([st.state.first_seq, st.state.last_seq], [1, 3100]);
     for (const seq of [1, 2, 1500, 2999, 3000, 3001, 3100]) {
@@ -357,14 +345,11 @@ test("after a SIGKILL in the middle of copying, every origin message is there ex
     const jsm = await jetstreamManager(c);
     await jsm.consumers.add("COPY", { durable_name: "check", ack_policy: AckPolicy.None });
     const cons = await jetstream(c).consumers.get("COPY", "check");
+    const seen = new Set<string>();
     for await (const m of await cons.fetch({ max_messages: 3100, expires: 10_000 })) {
       seen.add(m.headers!.get("Nats-Stream-Source"));
       if (seen.size === 3100) break;
     }
     assert.equal(seen.size, 3100, "no origin message copied twice or missed");
-  } finally {
-    await (nc as v3.NatsConnection | null)?.close().catch(() => {});
-    (srv as ChildServer | null)?.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
