@@ -282,7 +282,7 @@ export function checkStreamUpdate(old: StreamConfig, next: StreamConfig): Stream
   if (!next.deny_delete && old.deny_delete) return invalidConfig("stream configuration update can not cancel deny message deletes");
   if (!next.deny_purge && old.deny_purge) return invalidConfig("stream configuration update can not cancel deny purge");
   if (JSON.stringify(next.republish ?? null) !== JSON.stringify(old.republish ?? null)) return invalidConfig("stream configuration update can not change RePublish");
-  if (old.allow_msg_ttl && !next.allow_msg_ttl) return invalidConfig("stream configuration update can not disable message TTL");
+  if (old.allow_msg_ttl && !next.allow_msg_ttl) return invalidConfig("message TTL status can not be disabled");
   if ((next.first_seq ?? 0) !== (old.first_seq ?? 0)) return invalidConfig("stream configuration update can not change first sequence");
   // A mirror stays what it mirrors; taking the mirror away (promotion) is allowed.
   if (next.mirror && JSON.stringify(next.mirror) !== JSON.stringify(old.mirror ?? null)) return jsError("JSStreamMirrorNotUpdatableErr");

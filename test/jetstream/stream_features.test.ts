@@ -35,6 +35,9 @@ describe("stream features", () => {
     await waitFor("the 1s message expired", async () => (await api(fx.nc, "$JS.API.STREAM.INFO.TTL")).state.messages === 2, 5000, 50);
     assert.equal(errCode(await api(fx.nc, "$JS.API.STREAM.MSG.GET.TTL", { seq: 1 })), 10037);
     assert.equal((await api(fx.nc, "$JS.API.STREAM.MSG.GET.TTL", { seq: 2 })).message.seq, 2);
+    // Once on, message TTLs stay on (nats-server's text).
+    const off = await api(fx.nc, "$JS.API.STREAM.UPDATE.TTL", { name: "TTL", subjects: ["ttl.>"], allow_msg_ttl: false });
+    assert.deepEqual(off.error, { code: 500, err_code: 10052, description: "message TTL status can not be disabled" });
   });
 
   test("subject delete markers replace the last message of a subject removed by max_age", async () => {
