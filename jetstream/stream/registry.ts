@@ -30,8 +30,6 @@ export interface RegistryLimits {
 export class StreamRegistry {
   readonly streams = new Map<string, Stream>();
   private readonly subs = new Map<string, Subscription[]>();
-  /** The copying of each stream that has sources, by stream name. */
-  private readonly sourcing = new Map<string, StreamSources>();
   /** Called when a stream is deleted (consumers clean up). */
   onDelete: ((s: Stream) => void) | null = null;
 
@@ -108,7 +106,7 @@ export class StreamRegistry {
     const stream = new Stream(this.host, cfg, store, created);
     this.streams.set(cfg.name, stream);
     this.subscribeStream(stream);
-    for (const f of this.sourcing.values()) f.originAppeared(stream);
+    for (const s of this.streams.values()) s.sourcing?.originAppeared(stream);
     this.startSources(stream);
     return { stream, created: true };
   }
@@ -151,7 +149,7 @@ export class StreamRegistry {
     this.onDelete?.(stream);
     stream.close();
     this.streams.delete(name);
-    for (const f of this.sourcing.values()) f.originGone(name);
+    for (const s of this.streams.values()) s.sourcing?.originGone(name);
     this.stores.deleteStream(ACCOUNT, name);
     return true;
   }
@@ -203,15 +201,12 @@ export class StreamRegistry {
 
   private startSources(stream: Stream): void {
     if (!stream.config.mirror && !(stream.config.sources && stream.config.sources.length > 0)) return;
-    if (this.sourcing.has(stream.name)) return;
-    const f = new StreamSources(stream, { stream: (n) => this.streams.get(n) });
-    this.sourcing.set(stream.name, f);
-    stream.sourcing = f;
+    if (stream.sourcing !== null) return;
+    stream.sourcing = new StreamSources(stream, { stream: (n) => this.streams.get(n) });
   }
 
   private stopSources(stream: Stream): void {
-    this.sourcing.get(stream.name)?.close();
-    this.sourcing.delete(stream.name);
+    stream.sourcing?.close();
     stream.sourcing = null;
   }
 

@@ -1,10 +1,11 @@
 // Copying messages into a stream from the streams its config names in `sources`, or from the
 // stream it is a `mirror` of (same account, same server). A mirror keeps the origin's sequences,
-// times and headers as they are; the rest of this comment is about sources. Each source reads its origin's store from where it left off, maps the subject
-// through the source's filter and transforms, and hands every message to the stream as a "msg"
-// command that carries the origin sequence: the stream stores it like a publish (dedup, limits,
-// retention) and keeps the source's position in the same transaction, so after a restart each
-// source resumes right after the last message that was copied. Headers get Nats-Stream-Source
+// times and headers as they are; the rest of this comment is about sources. Each source reads
+// its origin's store from where it left off, maps the subject through the source's filter and
+// transforms, and hands every message to the stream as a "msg" command that carries the origin
+// sequence: the stream stores it like a publish (dedup, limits, retention) and keeps the source's
+// position in the same transaction, so after a restart each source resumes right after the last
+// message that was copied. Headers get Nats-Stream-Source
 // ("<index name> <origin seq>", as nats-server writes it); a copy of a copy drops the older one.
 //
 // The origin's appends wake the copy; a one-second tick re-finds origins that did not exist yet

@@ -18,6 +18,7 @@ import type { StreamConfig } from "./config.js";
 import { parseTransform, type Transform } from "./transform.js";
 import type { StreamCommand } from "./commands.js";
 import { sourceIndexName } from "./source_config.js";
+import type { StreamSources } from "./sources.js";
 
 export const MAX_HEADER_SIZE = 65535;
 
@@ -65,7 +66,7 @@ export class Stream {
   private ackFlushRegistered = false;
   closed = false;
   /** The copying from the streams in config.sources, when there are any (sources.ts). */
-  sourcing: { info(): { mirror?: Record<string, unknown>; sources?: Record<string, unknown>[] } } | null = null;
+  sourcing: StreamSources | null = null;
 
   constructor(
     readonly host: StreamHost,
