@@ -89,10 +89,22 @@ export interface ExpiredMsg extends RemovedMsg {
 }
 
 const MARKER_HDR = Buffer.from("\r\nNats-Marker-Reason:");
+const KV_OPERATION_HDR = Buffer.from("\r\nKV-Operation:");
 
-/** Whether a stored header block is a subject delete marker's. */
+/**
+ * Whether a stored header block is a subject delete marker's: the server's own (Nats-Marker-Reason)
+ * or a key-value purge (KV-Operation: PURGE), as nats-server counts them. A marker that expires
+ * leaves no new marker behind.
+ */
 export function isMarkerHeader(hdr: Uint8Array | null): boolean {
-  return hdr !== null && hdr.length > 0 && Buffer.from(hdr.buffer, hdr.byteOffset, hdr.byteLength).indexOf(MARKER_HDR) >= 0;
+  if (hdr === null || hdr.length === 0) return false;
+  const b = Buffer.from(hdr.buffer, hdr.byteOffset, hdr.byteLength);
+  if (b.indexOf(MARKER_HDR) >= 0) return true;
+  const at = b.indexOf(KV_OPERATION_HDR);
+  if (at < 0) return false;
+  const from = at + KV_OPERATION_HDR.length;
+  const eol = b.indexOf("\r\n", from);
+  return b.toString("latin1", from, eol < 0 ? b.length : eol).trim() === "PURGE";
 }
 
 /** Called once per message the store removed on its own to keep within limits. */

@@ -59,6 +59,18 @@ describe("stream features", () => {
     assert.equal((await api(fx.nc, "$JS.API.STREAM.INFO.SDM")).state.last_seq, 2);
   });
 
+  test("a key-value purge with its own TTL counts as a marker: when it expires, no new marker takes its place", async () => {
+    await api(fx.nc, "$JS.API.STREAM.CREATE.KV_sdm", { name: "KV_sdm", subjects: ["$KV.sdm.>"], allow_rollup_hdrs: true, subject_delete_marker_ttl: 1000 * MS, storage: "memory" });
+    await pub(fx.nc, "$KV.sdm.k", "v1");
+    // What @nats-io/kv's purge(key, { ttl }) sends.
+    const purge = await pub(fx.nc, "$KV.sdm.k", "", { "KV-Operation": "PURGE", "Nats-Rollup": "sub", "Nats-TTL": "1s" });
+    assert.equal(purge.seq, 2);
+    await waitFor("the purge marker expired", async () => (await api(fx.nc, "$JS.API.STREAM.INFO.KV_sdm")).state.messages === 0, 5000, 50);
+    // Another message of the stream, published after the expiry: had a marker been written, it would come first.
+    assert.equal((await pub(fx.nc, "$KV.sdm.other", "x")).seq, 3);
+    assert.equal(errCode(await api(fx.nc, "$JS.API.STREAM.MSG.GET.KV_sdm", { last_by_subj: "$KV.sdm.k" })), 10037);
+  });
+
   test("republish carries the stream metadata headers", async () => {
     await api(fx.nc, "$JS.API.STREAM.CREATE.REP", { name: "REP", subjects: ["rep.>"], republish: { src: "rep.>", dest: "out.>" } });
     const bad = await api(fx.nc, "$JS.API.STREAM.CREATE.REPX", { name: "REPX", subjects: ["repx.>"], republish: { src: "repx.>", dest: "repx.>" } });
