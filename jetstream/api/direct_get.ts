@@ -21,6 +21,7 @@ const directRequest = z.looseObject({
   multi_last: z.array(z.string()).optional(),
   up_to_seq: z.number().int().nonnegative().optional(),
   up_to_time: z.string().optional(),
+  no_hdr: z.boolean().optional(),
 });
 type DirectRequest = z.infer<typeof directRequest>;
 
@@ -32,7 +33,12 @@ const PREFIX = "$JS.API.DIRECT.GET.";
 const SIMPLE_SEQ = /^\{\s*"seq"\s*:\s*(\d{1,15})\s*\}$/;
 
 /** The stored message with its headers, then ours, in one buffer handed to the router. */
-function send(js: JetStream, reply: string, stream: Stream, m: StoredMsg, extra: [string, string][] = []): void {
+function send(js: JetStream, reply: string, stream: Stream, m: StoredMsg, extra: [string, string][] = [], noHeaders = false): void {
+  if (noHeaders) {
+    // no_hdr: the payload alone, without the stored headers or ours.
+    js.publishMsg(reply, 0, m.data);
+    return;
+  }
   let meta = `Nats-Stream: ${stream.name}\r\nNats-Subject: ${m.subject}\r\nNats-Sequence: ${m.seq}\r\nNats-Time-Stamp: ${rfc3339(m.ts)}\r\n`;
   for (const [k, v] of extra) meta += `${k}: ${v}\r\n`;
   meta += "\r\n";
@@ -79,33 +85,63 @@ export function directGet(js: JetStream, subject: string, body: Buffer, reply: s
         return status(js, reply, "408 Malformed Request");
       }
       const r = directRequest.safeParse(raw);
-      if (!r.success) return status(js, reply, "408 Malformed Request");
+      // A time that is not RFC 3339 fails nats-server's decoding of the request, like bad JSON.
+      if (!r.success || badTime(r.data.start_time) || badTime(r.data.up_to_time)) return status(js, reply, "408 Malformed Request");
       req = r.data;
     }
+    const refused = requestProblem(req);
+    if (refused !== null) return status(js, reply, refused);
   }
   if (req.multi_last && req.multi_last.length > 0) return multiLast(js, reply, stream, req);
   if (req.batch && req.batch > 0) return batch(js, reply, stream, req);
   if (req.start_time !== undefined) {
-    const t = parseRfc3339(req.start_time);
-    if (t === null) return status(js, reply, "408 Bad Request");
-    req = { ...req, seq: stream.store.seqFromTime(t), next_by_subj: req.next_by_subj ?? ">" };
+    req = { ...req, seq: stream.store.seqFromTime(parseRfc3339(req.start_time)!), next_by_subj: req.next_by_subj ?? ">" };
   }
   const conflict = lookupConflict(req);
   if (conflict !== null) return status(js, reply, conflict === "empty" ? "408 Empty Request" : "408 Bad Request");
   const m = lookup(stream, req);
   if (m === null) return status(js, reply, "404 Message Not Found");
-  send(js, reply, stream, m);
+  send(js, reply, stream, m, [], req.no_hdr === true);
 }
 
+function badTime(t: string | undefined): boolean {
+  return t !== undefined && parseRfc3339(t) === null;
+}
+
+/**
+ * nats-server's checks of a JSON direct get request, in its order: one that names no message
+ * (a batch alone does not), then combinations it does not serve.
+ */
+function requestProblem(req: DirectRequest): string | null {
+  const multi = req.multi_last !== undefined && req.multi_last.length > 0;
+  const seq = (req.seq ?? 0) > 0;
+  const last = !!req.last_by_subj;
+  const next = !!req.next_by_subj;
+  const start = req.start_time !== undefined;
+  if (!seq && !last && !next && !multi && !start) return "408 Empty Request";
+  if (
+    (seq && last) ||
+    (seq && start) ||
+    (start && last) ||
+    (last && next) ||
+    (last && (req.batch ?? 0) > 0) ||
+    (last && multi) ||
+    (next && multi) ||
+    ((req.up_to_seq ?? 0) > 0 && req.up_to_time !== undefined)
+  ) {
+    return "408 Bad Request";
+  }
+  return null;
+}
+
+/**
+ * A batch from a sequence (or start_time), on next_by_subj's filter or all subjects. As in
+ * nats-server, each message is sent before max_bytes is checked, so the one that crosses it goes.
+ */
 function batch(js: JetStream, reply: string, stream: Stream, req: DirectRequest): void {
   const store = stream.store;
   const filter = req.next_by_subj || ">";
-  let start = Math.max(1, req.seq ?? 0);
-  if (req.start_time !== undefined) {
-    const t = parseRfc3339(req.start_time);
-    if (t === null) return status(js, reply, "408 Bad Request");
-    start = store.seqFromTime(t);
-  }
+  const start = req.start_time !== undefined ? store.seqFromTime(parseRfc3339(req.start_time)!) : Math.max(1, req.seq ?? 0);
   const maxBytes = req.max_bytes && req.max_bytes > 0 ? req.max_bytes : js.server.options.maxPending;
   let sent = 0;
   let bytes = 0;
@@ -113,19 +149,19 @@ function batch(js: JetStream, reply: string, stream: Stream, req: DirectRequest)
   for (let seq = start; sent < req.batch!; ) {
     const m = store.loadNextMsg(filter, seq);
     if (m === null) break;
-    const size = m.subject.length + (m.hdr?.length ?? 0) + m.data.length;
-    if (sent > 0 && bytes + size > maxBytes) break;
     const pending = store.filteredState(m.seq + 1, filter).msgs;
-    send(js, reply, stream, m, [
+    const meta: [string, string][] = [
       ["Nats-Num-Pending", String(pending)],
       ["Nats-Last-Sequence", String(last)],
-    ]);
+    ];
+    send(js, reply, stream, m, meta, req.no_hdr === true);
     sent++;
-    bytes += size;
+    bytes += m.subject.length + (m.hdr?.length ?? 0) + m.data.length;
     last = m.seq;
     seq = m.seq + 1;
+    if (bytes >= maxBytes) break;
   }
-  if (sent === 0) return status(js, reply, "404 No Results");
+  if (sent === 0) return status(js, reply, "404 Message Not Found");
   status(js, reply, "204 EOB", [
     ["Nats-Num-Pending", String(store.filteredState(last + 1, filter).msgs)],
     ["Nats-Last-Sequence", String(last)],
@@ -136,9 +172,10 @@ function multiLast(js: JetStream, reply: string, stream: Stream, req: DirectRequ
   const store = stream.store;
   let upTo = req.up_to_seq && req.up_to_seq > 0 ? req.up_to_seq : store.state().lastSeq;
   if (req.up_to_time !== undefined) {
-    const t = parseRfc3339(req.up_to_time);
-    if (t === null) return status(js, reply, "408 Bad Request");
-    upTo = Math.min(upTo, store.seqFromTime(t + 1n) - 1);
+    // As nats-server: the messages before that time; none when it is not past the first one.
+    const bound = store.seqFromTime(parseRfc3339(req.up_to_time)!);
+    if (bound <= store.state().firstSeq) return status(js, reply, "404 No Results");
+    upTo = bound - 1;
   }
   const subjects = new Set<string>();
   for (const f of req.multi_last!) {
@@ -155,17 +192,23 @@ function multiLast(js: JetStream, reply: string, stream: Stream, req: DirectRequ
   msgs.sort((a, b) => a.seq - b.seq);
   const limit = req.batch && req.batch > 0 ? Math.min(req.batch, msgs.length) : msgs.length;
   if (limit === 0) return status(js, reply, "404 No Results");
+  const maxBytes = req.max_bytes && req.max_bytes > 0 ? req.max_bytes : js.server.options.maxPending;
   let last = 0;
-  for (let i = 0; i < limit; i++) {
-    const m = msgs[i]!;
+  let sent = 0;
+  let bytes = 0;
+  while (sent < limit) {
+    const m = msgs[sent]!;
     send(js, reply, stream, m, [
-      ["Nats-Num-Pending", String(msgs.length - i - 1)],
+      ["Nats-Num-Pending", String(msgs.length - sent - 1)],
       ["Nats-Last-Sequence", String(last)],
     ]);
     last = m.seq;
+    sent++;
+    bytes += m.subject.length + (m.hdr?.length ?? 0) + m.data.length;
+    if (bytes >= maxBytes) break;
   }
   status(js, reply, "204 EOB", [
-    ["Nats-Num-Pending", String(msgs.length - limit)],
+    ["Nats-Num-Pending", String(msgs.length - sent)],
     ["Nats-Last-Sequence", String(last)],
     ["Nats-UpTo-Sequence", String(upTo)],
   ]);

@@ -155,4 +155,55 @@ describe("stream features", () => {
     assert.deepEqual(multi.map((m) => m.string()), ["2", "3", ""], "as of seq 3: b=2, a=3, and c does not exist yet");
     assert.equal(multi[2]!.headers?.get("Nats-UpTo-Sequence"), "3");
   });
+
+  test("direct get requests nats-server refuses, max_bytes and no_hdr in batches", async () => {
+    await api(fx.nc, "$JS.API.STREAM.CREATE.KV_r", { name: "KV_r", subjects: ["$KV.r.>"], allow_direct: true });
+    for (const [k, v] of [["a", "1"], ["b", "2"], ["a", "3"]]) await pub(fx.nc, `$KV.r.${k}`, v!, { "X-Kept": k! });
+    const now = new Date().toISOString();
+    const refused: [unknown, string][] = [
+      [{ batch: 3 }, "Empty Request"],
+      [{ max_bytes: 100 }, "Empty Request"],
+      [{ seq: 1, start_time: now }, "Bad Request"],
+      [{ last_by_subj: "$KV.r.a", start_time: now }, "Bad Request"],
+      [{ last_by_subj: "$KV.r.a", batch: 2 }, "Bad Request"],
+      [{ last_by_subj: "$KV.r.a", multi_last: ["$KV.r.>"] }, "Bad Request"],
+      [{ next_by_subj: "$KV.r.a", multi_last: ["$KV.r.>"] }, "Bad Request"],
+      [{ multi_last: ["$KV.r.>"], up_to_seq: 2, up_to_time: now }, "Bad Request"],
+      [{ start_time: "yesterday" }, "Malformed Request"],
+      [{ multi_last: ["$KV.r.>"], up_to_time: "soon" }, "Malformed Request"],
+    ];
+    for (const [body, text] of refused) {
+      const r = await fx.nc.request("$JS.API.DIRECT.GET.KV_r", JSON.stringify(body), { timeout: 2000 });
+      assert.deepEqual([r.headers?.code, r.headers?.description], [408, text], JSON.stringify(body));
+    }
+    const collect = async (body: unknown): Promise<v3.Msg[]> => {
+      const inbox = v3.createInbox();
+      const sub = fx.nc.subscribe(inbox);
+      fx.nc.publish("$JS.API.DIRECT.GET.KV_r", JSON.stringify(body), { reply: inbox });
+      const out: v3.Msg[] = [];
+      for await (const m of sub) {
+        out.push(m);
+        const code = m.headers?.code ?? 0;
+        if (code === 204 || code >= 400) break;
+      }
+      return out;
+    };
+    // Each message counts subject + headers + payload; the one that reaches max_bytes is still sent.
+    const size = "$KV.r.a".length + "NATS/1.0\r\nX-Kept: a\r\n\r\n".length + 1;
+    const capped = await collect({ seq: 1, batch: 10, max_bytes: size + 1 });
+    assert.deepEqual(capped.map((m) => m.headers?.get("Nats-Sequence") || m.headers?.description), ["1", "2", "EOB"]);
+    assert.equal(capped[2]!.headers?.get("Nats-Num-Pending"), "1");
+    const bare = await collect({ seq: 2, batch: 5, no_hdr: true });
+    assert.deepEqual(bare.map((m) => [m.string(), m.headers?.code ?? 0]), [["2", 0], ["3", 0], ["", 204]], "payloads without headers, then the EOB");
+    const single = await fx.nc.request("$JS.API.DIRECT.GET.KV_r", JSON.stringify({ seq: 3, no_hdr: true }), { timeout: 2000 });
+    assert.equal(single.string(), "3");
+    assert.equal(single.headers, undefined);
+    const past = await collect({ seq: 4, batch: 2 });
+    assert.deepEqual(past.map((m) => [m.headers?.code, m.headers?.description]), [[404, "Message Not Found"]]);
+    const multiBytes = await collect({ multi_last: ["$KV.r.>"], max_bytes: 1 });
+    assert.deepEqual(multiBytes.map((m) => m.string()), ["2", ""], "multi_last stops at max_bytes too");
+    assert.equal(multiBytes[1]!.headers?.get("Nats-Num-Pending"), "1");
+    const before = await collect({ multi_last: ["$KV.r.>"], up_to_time: "2000-01-01T00:00:00Z" });
+    assert.deepEqual(before.map((m) => [m.headers?.code, m.headers?.description]), [[404, "No Results"]]);
+  });
 });
