@@ -222,10 +222,10 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
     }
     let name: string;
     if (cfg.durable_name) {
-      if (cfg.durable_name.length > JS_MAX_NAME_LEN) return jsError("JSConsumerNameTooLongErrF", { max: JS_MAX_NAME_LEN });
+      if (Buffer.byteLength(cfg.durable_name) > JS_MAX_NAME_LEN) return jsError("JSConsumerNameTooLongErrF", { max: JS_MAX_NAME_LEN });
       name = cfg.durable_name;
     } else if (cfg.name) {
-      if (cfg.name.length > JS_MAX_NAME_LEN) return jsError("JSConsumerNameTooLongErrF", { max: JS_MAX_NAME_LEN });
+      if (Buffer.byteLength(cfg.name) > JS_MAX_NAME_LEN) return jsError("JSConsumerNameTooLongErrF", { max: JS_MAX_NAME_LEN });
       name = cfg.name;
     } else {
       do name = randomToken(8);

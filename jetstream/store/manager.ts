@@ -2,8 +2,9 @@
 // runs the group commit shared by all of them, so one end-of-turn pass commits every stream
 // written in that turn.
 //
-// Layout: <storeDir>/<account>/<stream>.db (names percent-encoded, see names.ts), each file a
-// complete SQLite database holding the stream's messages, config, metadata and consumers.
+// Layout: <storeDir>/<account>/<stream>.db (names percent-encoded, or hashed where too long for a
+// file name, see names.ts), each file a complete SQLite database holding the stream's messages,
+// config, metadata and consumers.
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -13,13 +14,18 @@ import { Checkpointer } from "./checkpointer.js";
 import { MsgCache } from "./msg_cache.js";
 import { LOCK_SUFFIX } from "./stream_lock.js";
 import { MemoryStreamStore } from "./memory_store.js";
-import { decodeName, encodeName, STREAM_FILE_SUFFIX } from "./names.js";
+import { decodeName, encodeName, STREAM_FILE_SUFFIX, streamFileBase, streamNameOfBase } from "./names.js";
 import { SqliteStreamStore, type InitialMeta, type SqliteStoreOptions } from "./sqlite_store.js";
 import type { RecoveredStream, StorageKind, StoreOptions, StreamLocation, StreamStore } from "./store.js";
 
 export interface StoreManagerOptions extends StoreOptions {
   /** 0 (default): commit at the end of each event-loop turn; > 0: gather writes for this many ms. */
   commitWindowMs?: number;
+}
+
+/** A stream file in the store directory; name null when the file name does not tell it. */
+export interface ListedStream extends Omit<StreamLocation, "name"> {
+  name: string | null;
 }
 
 export interface RecoveryResult {
@@ -75,16 +81,19 @@ export class StoreManager {
 
   private pathOf(account: string, name: string): string {
     if (this.storeDir === null) throw new InvalidArgumentError("file storage needs a store directory");
-    return join(this.storeDir, encodeName(account), encodeName(name) + STREAM_FILE_SUFFIX);
+    return join(this.storeDir, encodeName(account), streamFileBase(name) + STREAM_FILE_SUFFIX);
   }
 
   private checkOpen(): void {
     if (this.isClosed) throw new InvalidArgumentError("store manager is closed");
   }
 
-  /** File streams present in the store directory (opened or not). */
-  listStreams(): StreamLocation[] {
-    const out: StreamLocation[] = [];
+  /**
+   * File streams present in the store directory (opened or not). A stream whose file name is
+   * hashed has name null here: only its file knows it.
+   */
+  listStreams(): ListedStream[] {
+    const out: ListedStream[] = [];
     if (this.storeDir === null) return out;
     for (const accDir of readdirSync(this.storeDir).sort()) {
       const dir = join(this.storeDir, accDir);
@@ -98,7 +107,7 @@ export class StoreManager {
       for (const f of readdirSync(dir).sort()) {
         if (!f.endsWith(STREAM_FILE_SUFFIX)) continue;
         try {
-          out.push({ account, name: decodeName(f.slice(0, -STREAM_FILE_SUFFIX.length)), path: join(dir, f) });
+          out.push({ account, name: streamNameOfBase(f.slice(0, -STREAM_FILE_SUFFIX.length)), path: join(dir, f) });
         } catch {
           // not a name we wrote
         }
@@ -116,8 +125,8 @@ export class StoreManager {
     const res: RecoveryResult = { streams: [], failures: [] };
     for (const loc of this.listStreams()) {
       try {
-        const store = this.openStream(loc.account, loc.name);
-        res.streams.push({ account: loc.account, name: loc.name, store, config: store.config(), consumers: store.consumerNames() });
+        const store = loc.name !== null ? this.openStream(loc.account, loc.name) : this.openHashed(loc.account, loc.path);
+        res.streams.push({ account: loc.account, name: store.name, store, config: store.config(), consumers: store.consumerNames() });
       } catch (e) {
         if (!(e instanceof StoreError)) throw e;
         res.failures.push(e);
@@ -155,6 +164,14 @@ export class StoreManager {
     if (this.storeDir === null) throw new StreamNotFoundError(account, name);
     const store = SqliteStreamStore.open(this.pathOf(account, name), account, name, this.sqliteOpts);
     this.open.set(k, store);
+    return store;
+  }
+
+  /** Opens a stream found under a hashed file name: the name inside must be one that hashes to it. */
+  private openHashed(account: string, path: string): StreamStore {
+    for (const s of this.open.values()) if (s instanceof SqliteStreamStore && s.path === path && !s.closed) return s;
+    const store = SqliteStreamStore.open(path, account, { fits: (stored) => this.pathOf(account, stored) === path }, this.sqliteOpts);
+    this.open.set(this.key(account, store.name), store);
     return store;
   }
 

@@ -3,10 +3,11 @@
 
 import Database from "better-sqlite3";
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
+import { hashedBasePrefix, STREAM_FILE_SUFFIX } from "./names.js";
 import { stateCrc, textCrc } from "./checksum.js";
 import { StoreCorruptError, StoreError, StoreOpenError, StreamExistsError, StreamNotFoundError } from "./errors.js";
-import { APPLICATION_ID, checkFileHeader, checkSchema, FORMAT_VERSION, isOpenCorruption, PAGE_SIZE, SCHEMA } from "./sqlite_schema.js";
+import { APPLICATION_ID, checkFileHeader, checkSchema, FORMAT_VERSION, isOpenCorruption, PAGE_SIZE, SCHEMA, type ExpectedName } from "./sqlite_schema.js";
 import type { DB } from "./sqlite_statements.js";
 import type { FsyncMode, SyncInterval, VerifyLevel } from "./store.js";
 import { LOCK_SUFFIX, StreamLock } from "./stream_lock.js";
@@ -31,6 +32,8 @@ export interface CheckedDatabase {
   readonly lock: StreamLock;
   /** A WAL was left behind (by a crash); SQLite replays it. */
   readonly walPresent: boolean;
+  /** The stream's name, as stored in the file. */
+  readonly name: string;
   readonly corrupt: (detail: string, cause?: unknown) => StoreCorruptError;
   /** Closes the database, releases the lock and throws e as this open's error. */
   fail(e: unknown): never;
@@ -80,7 +83,9 @@ export function createDatabase(path: string, account: string, name: string, init
 }
 
 /** Opens, locks and checks the database at path; on failure nothing stays open or locked. */
-export function openDatabase(path: string, account: string, name: string, opts: OpenOptions): CheckedDatabase {
+export function openDatabase(path: string, account: string, expected: ExpectedName, opts: OpenOptions): CheckedDatabase {
+  // Until the file says whose it is, a hashed file is reported by what its path tells.
+  let name = typeof expected === "string" ? expected : hashedBasePrefix(basename(path, STREAM_FILE_SUFFIX));
   const corrupt = (detail: string, cause?: unknown) => new StoreCorruptError(account, name, path, detail, cause);
   if (!existsSync(path)) throw new StreamNotFoundError(account, name);
   const wal = `${path}-wal`;
@@ -116,7 +121,7 @@ export function openDatabase(path: string, account: string, name: string, opts: 
   };
   try {
     configure(db, opts);
-    checkSchema(db, account, name, corrupt);
+    name = checkSchema(db, account, expected, corrupt);
     if (opts.verify !== "light") {
       // quick_check: every page's structure. integrity_check adds that indexes match tables.
       const check = opts.verify === "full" ? "integrity_check" : "quick_check";
@@ -126,7 +131,7 @@ export function openDatabase(path: string, account: string, name: string, opts: 
   } catch (e) {
     fail(e);
   }
-  return { db, lock, walPresent, corrupt, fail };
+  return { db, lock, walPresent, name, corrupt, fail };
 }
 
 function configure(db: DB, opts: OpenOptions): void {

@@ -76,8 +76,17 @@ const EXPECTED_OBJECTS = [
   "consumer_redelivered",
 ];
 
-/** After the file header: format, the exact schema, the metadata rows and whose stream the file is. */
-export function checkSchema(db: DB, account: string, name: string, corrupt: (d: string) => StoreCorruptError): void {
+/**
+ * A stream name to check a file against, or, for a file whose name does not tell its stream (a
+ * hashed one, see names.ts), the test the name stored inside must pass.
+ */
+export type ExpectedName = string | { readonly fits: (stored: string) => boolean };
+
+/**
+ * After the file header: format, the exact schema, the metadata rows and whose stream the file is.
+ * Returns the stream's name.
+ */
+export function checkSchema(db: DB, account: string, name: ExpectedName, corrupt: (d: string) => StoreCorruptError): string {
   const appId = db.pragma("application_id", { simple: true });
   if (appId !== APPLICATION_ID) throw corrupt(`application_id ${String(appId)} is not a tsnats stream`);
   const version = db.pragma("user_version", { simple: true });
@@ -96,9 +105,12 @@ export function checkSchema(db: DB, account: string, name: string, corrupt: (d: 
     if (typeof k !== "string" || typeof v !== "string" || crc !== textCrc(k, v)) throw corrupt(`metadata row ${JSON.stringify(k)}: checksum mismatch`);
     meta.set(k, v);
   }
-  if (meta.get("stream") !== name || meta.get("account") !== account) {
-    throw corrupt(`file belongs to stream ${JSON.stringify(meta.get("stream"))} of account ${JSON.stringify(meta.get("account"))}`);
+  const stored = meta.get("stream");
+  const ours = typeof name === "string" ? stored === name : stored !== undefined && name.fits(stored);
+  if (!ours || meta.get("account") !== account) {
+    throw corrupt(`file belongs to stream ${JSON.stringify(stored)} of account ${JSON.stringify(meta.get("account"))}`);
   }
+  return stored!;
 }
 
 let schemaRows: unknown[][] | null = null;

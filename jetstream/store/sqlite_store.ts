@@ -23,7 +23,7 @@ import { runCallbacks, type Committable, type GroupCommit } from "./group_commit
 import { fileStoreMsgSize, subjectBytes } from "./msg_size.js";
 import { SqliteConsumers } from "./sqlite_consumers.js";
 import { createDatabase, openDatabase, type InitialMeta, type OpenOptions } from "./sqlite_open.js";
-import { isCorruptionError } from "./sqlite_schema.js";
+import { isCorruptionError, type ExpectedName } from "./sqlite_schema.js";
 import { BadRow, big, int, NS_PER_SEC, type DB } from "./sqlite_statements.js";
 import { SqliteStreamWrites } from "./sqlite_writes.js";
 import type { AckPolicy, CommitCallback, ConsumerStore, StreamStore } from "./store.js";
@@ -132,8 +132,9 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     return SqliteStreamStore.open(path, account, name, { ...opts, verify: "light" });
   }
 
-  static open(path: string, account: string, name: string, opts: SqliteStoreOptions): SqliteStreamStore {
-    const { db, lock, walPresent, corrupt, fail } = openDatabase(path, account, name, opts);
+  /** `name` may be a test of the stored name instead (a file whose path does not tell it). */
+  static open(path: string, account: string, expected: ExpectedName, opts: SqliteStoreOptions): SqliteStreamStore {
+    const { db, lock, walPresent, name, corrupt, fail } = openDatabase(path, account, expected, opts);
     try {
       const store = new SqliteStreamStore(db, path, account, name, opts.commit, opts);
       store.load(corrupt);

@@ -213,6 +213,10 @@ describe("consumer config fields", () => {
     const long = "n".repeat(256);
     const bad = await fx.w.request(`$JS.API.CONSUMER.CREATE.${st}.${long}`, { stream_name: st, config: { name: long, ack_policy: "explicit" } });
     assert.equal(bad.error?.err_code, 10102, JSON.stringify(bad));
+    // The limit is in bytes, as nats-server counts: 128 two-byte letters are 256.
+    const wide = "\u00e9".repeat(128);
+    const badWide = await fx.w.request(`$JS.API.CONSUMER.DURABLE.CREATE.${st}.${wide}`, { stream_name: st, config: { durable_name: wide, ack_policy: "explicit" } });
+    assert.equal(badWide.error?.err_code, 10102, JSON.stringify(badWide));
   });
 
   test("a stream's consumer_limits bound max_ack_pending and inactive_threshold", async () => {

@@ -56,6 +56,11 @@ async function fill(nc: v3.NatsConnection): Promise<void> {
   await api(nc, "$JS.API.STREAM.CREATE.TTL", { name: "TTL", allow_msg_ttl: true, subject_delete_marker_ttl: 60_000_000_000, max_age: 3_600_000_000_000 });
   await pub(nc, "TTL", "hour", { "Nats-TTL": "1h" });
   await pub(nc, "TTL", "forever", { "Nats-TTL": "never" });
+  // The longest name nats-server takes, in characters its file name must encode.
+  const long = "L$é".repeat(63) + "abc";
+  assert.equal(Buffer.byteLength(long), 255);
+  assert.equal((await api(nc, `$JS.API.STREAM.CREATE.${long}`, { name: long, subjects: ["long.name"] })).config?.name, long);
+  await pub(nc, "long.name", "far");
   await api(nc, "$JS.API.STREAM.CREATE.SEALED", { name: "SEALED" });
   await pub(nc, "SEALED", "kept");
   await api(nc, "$JS.API.STREAM.UPDATE.SEALED", { name: "SEALED", sealed: true });

@@ -197,6 +197,54 @@ test("manager: names, listing, create/open/delete, memory streams are not persis
   }
 });
 
+test("manager: stream names too long for a file name get a hashed file and are recovered from inside it", () => {
+  const dir = tempDir("longnames");
+  try {
+    const m = StoreManager.open(dir.path);
+    const shared = "b".repeat(240);
+    const names = [
+      "a".repeat(255),
+      // 255 bytes of two-byte letters: six characters each once encoded.
+      "\u00e9".repeat(127) + "x",
+      shared + "-one",
+      shared + "-two",
+      "tilde~" + "%".repeat(240),
+      "a".repeat(235),
+    ];
+    for (const n of names) m.createStream("$G", n, "file").storeMsg(1, 1n, "x", null, Buffer.from(n));
+    const files = readdirSync(join(dir.path, encodeName("$G")));
+    assert.ok(files.every((f) => Buffer.byteLength(f) <= 255), "every file name fits");
+    const listed = m.listStreams();
+    assert.equal(listed.filter((l) => l.name === null).length, 5, "only the 235-byte name is stored under its own encoding");
+    m.close();
+
+    const m2 = StoreManager.open(dir.path);
+    const rec = m2.recover();
+    assert.deepEqual(rec.failures, []);
+    assert.deepEqual(rec.streams.map((r) => r.name).sort(), [...names].sort());
+    for (const r of rec.streams) assert.deepEqual(r.store.loadMsg(1)!.data, Buffer.from(r.name));
+    assert.equal(m2.openStream("$G", shared + "-two").loadMsg(1)!.data.toString(), shared + "-two", "open by name finds the hashed file");
+    assert.equal(m2.deleteStream("$G", names[0]!), true);
+    assert.equal(m2.createStream("$G", names[0]!, "file").state().lastSeq, 0, "a re-created stream starts empty");
+    m2.close();
+
+    // A hashed file holding another stream is reported as corrupt, not opened as the stream it claims.
+    const gdir = join(dir.path, encodeName("$G"));
+    const one = rec.streams.find((r) => r.name === shared + "-one")!.store.path!;
+    const two = rec.streams.find((r) => r.name === shared + "-two")!.store.path!;
+    copyFileSync(one, two);
+    const m3 = StoreManager.open(dir.path);
+    const rec3 = m3.recover();
+    assert.equal(rec3.failures.length, 1);
+    assert.match(rec3.failures[0]!.message, /file belongs to stream "b{240}-one"/);
+    assert.ok(rec3.failures[0]!.message.includes(two), "the failure names the file");
+    assert.ok(readdirSync(gdir).some((f) => join(gdir, f) === two), "the file is left in place");
+    m3.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("first_seq and purge keep sequence numbering across restarts", () => {
   const dir = tempDir("firstseq");
   try {
