@@ -1,12 +1,13 @@
 // JetStream stream benchmarks, tsnats beside nats-server -js in one run: async publish with acks
-// into a file stream (tsnats with its default fsync-on-commit and with a lazy sync interval),
-// MSG.GET and DIRECT.GET rates, KV put/get, and start-up time and RSS with 1,000,000 stored
-// messages. Each figure is the median of a few rounds; the targets take turns within a round so
-// that background load on the machine falls on all of them alike.
+// into a file stream (tsnats with its default fsync-on-commit and with a lazy sync interval), a
+// publisher that waits for each PubAck, MSG.GET and DIRECT.GET rates, KV put/get, and start-up
+// time and RSS with 1,000,000 stored messages. Each figure is the median of a few rounds; the
+// targets take turns within a round so that background load on the machine falls on all of them
+// alike.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apiCall, asyncPublish, Conn, directGetError, jsonError, pipelinedRequests, type Rate } from "./js_load.js";
+import { apiCall, asyncPublish, Conn, directGetError, jsonError, pipelinedRequests, syncPublish, type Rate } from "./js_load.js";
 import { fmtRate, launch, referenceBinary, table, type BenchServer } from "../lib/servers.js";
 
 type Target = { label: string; name: "tsnats" | "nats-server"; conf: (dir: string) => string };
@@ -56,6 +57,9 @@ async function round(t: Target, scale: number): Promise<Map<string, Rate>> {
       const n = Math.round((size === 16 ? 200_000 : 100_000) * scale);
       out.set(`async publish with acks, ${size} B`, await asyncPublish(srv.port, `p${size}`, size, n, 2000));
     }
+    // One publisher that waits for each PubAck: the sync publish of every client library.
+    await createStream(srv.port, { name: "SYNC", subjects: ["sync"], storage: "file" });
+    out.set("publish one at a time (each waits for its PubAck), 16 B", await syncPublish(srv.port, "sync", 16, Math.round(5000 * scale)));
     // Gets of the first 1000 messages of the 16 B stream filled above.
     const n = Math.round(50_000 * scale);
     out.set("STREAM.MSG.GET by seq", await pipelinedRequests(srv.port, msgGet, n, 500, jsonError));

@@ -156,6 +156,21 @@ export async function asyncPublish(port: number, subject: string, size: number, 
 
 const CRLF = Buffer.from("\r\n");
 
+/** Publishes `n` messages one at a time, each after the previous one's PubAck (what a synchronous publisher sees). */
+export async function syncPublish(port: number, subject: string, size: number, n: number): Promise<Rate> {
+  const c = await Conn.open(port);
+  await c.request("SUB ack.* 1\r\nPING\r\n", "PONG\r\n");
+  c.isError = (_h, p) => p.indexOf(ERROR_JSON) >= 0;
+  const payload = "a".repeat(size);
+  c.startCounting();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    c.write(`PUB ${subject} ack.${i} ${size}\r\n${payload}\r\n`);
+    await c.waitFrames(i + 1);
+  }
+  return done(c, n, t0);
+}
+
 /** A direct get reply is an error when its header block carries a status (404, 408, ...). */
 export const directGetError = (h: Buffer): boolean => h.length === 0 || h[8] === 0x20 /* "NATS/1.0 <code>" */;
 /** A STREAM.MSG.GET reply is an error when its JSON has "error". */
