@@ -5,8 +5,8 @@
 // transforms, and hands every message to the stream as a "msg" command that carries the origin
 // sequence: the stream stores it like a publish (dedup, limits, retention) and keeps the source's
 // position in the same transaction, so after a restart each source resumes right after the last
-// message that was copied. Headers get Nats-Stream-Source
-// ("<index name> <origin seq>", as nats-server writes it); a copy of a copy drops the older one.
+// message that was copied. Headers get Nats-Stream-Source ("<origin> <origin seq> <filters>
+// <destinations>", as nats-server 2.10 writes it); a copy of a copy drops the older one.
 //
 // The origin's appends wake the copy; a one-second tick re-finds origins that did not exist yet
 // (or were deleted and made again), retries after a refused message (a full stream with discard
@@ -188,7 +188,7 @@ export class StreamSources {
       const out = r.mirror ? this.stream.apply({ kind: "mirror", seq: m.seq, ts: m.ts, subject: this.mapSubject(r, m.subject), hdr: m.hdr, data: m.data, ttl: m.ttl }) : this.stream.apply({
         kind: "msg",
         subject: this.mapSubject(r, m.subject),
-        hdr: sourcedHeaders(m.hdr, `${r.iname} ${m.seq}`),
+        hdr: sourcedHeaders(m.hdr, sourceHeaderValue(r.iname, m.seq)),
         data: m.data,
         ts: this.stream.nextTimestamp(),
         overLimit: this.stream.host.resourcesExceeded?.(this.stream.config.storage) ?? false,
@@ -220,6 +220,12 @@ export class StreamSources {
  * The origin's headers with this copy's Nats-Stream-Source. An older Nats-Stream-Source (a copy of
  * a copy) goes, and so do the Nats-Expected-* conditions, which the origin already checked.
  */
+/** nats-server's Nats-Stream-Source value: "<stream> <seq> <filters> <destinations>". */
+function sourceHeaderValue(iname: string, seq: number): string {
+  const sp = iname.indexOf(" ");
+  return `${iname.slice(0, sp)} ${seq}${iname.slice(sp)}`;
+}
+
 function sourcedHeaders(hdr: Buffer | null, value: string): Buffer {
   const base = hdr !== null && hdr.length > 0 ? dropHeaders(hdr, (k) => k === SOURCE_HEADER || k.startsWith("Nats-Expected-")) : null;
   return appendHeaders(base, [[SOURCE_HEADER, value]]);
