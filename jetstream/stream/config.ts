@@ -252,8 +252,9 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
 
   if (req.subject_transform && req.subject_transform.dest) {
     const src = req.subject_transform.src || ">";
+    if (!isValidSubject(src)) return jsError("JSStreamTransformInvalidSource", { err: `invalid subject ${src}` });
     const t = parseTransform(src, req.subject_transform.dest);
-    if (t === null) return jsError("JSStreamTransformInvalidDestination");
+    if (t === null) return jsError("JSStreamTransformInvalidDestination", { err: transformDestProblem(req.subject_transform.dest) });
     cfg.subject_transform = { src, dest: req.subject_transform.dest };
   }
 
@@ -311,4 +312,11 @@ function canonical(v: unknown): string {
     }
     return val;
   });
+}
+
+/** Why a transform destination was refused: a mapping function tsnats lacks, or nats-server's word for a bad one. */
+function transformDestProblem(dest: string): string {
+  const fn = /\{\{\s*(\w+)\s*\(/.exec(dest);
+  if (fn !== null && fn[1]!.toLowerCase() !== "wildcard") return `mapping function ${fn[1]} is not supported by tsnats yet`;
+  return "invalid mapping destination";
 }

@@ -95,6 +95,10 @@ describe("stream features", () => {
     assert.equal((await pub(fx.nc, "in.a.b", "x")).seq, 100);
     const m = await api(fx.nc, "$JS.API.STREAM.MSG.GET.TR", { seq: 100 });
     assert.equal(m.message.subject, "stored.b.a");
+    const bad = async (subject_transform: unknown) => (await api(fx.nc, "$JS.API.STREAM.CREATE.TRX", { name: "TRX", subjects: ["trx.*"], subject_transform })).error;
+    assert.deepEqual(await bad({ src: "trx..a", dest: "x.>" }), { code: 400, err_code: 10155, description: "stream transform source: invalid subject trx..a" });
+    assert.deepEqual(await bad({ src: "trx.*", dest: "x.$2" }), { code: 400, err_code: 10156, description: "stream transform: invalid mapping destination" });
+    assert.deepEqual(await bad({ src: "trx.*", dest: "x.{{partition(3,1)}}" }), { code: 400, err_code: 10156, description: "stream transform: mapping function partition is not supported by tsnats yet" });
   });
 
   test("direct get: both forms, stored headers first, 404 and 408; silence for streams without allow_direct", async () => {
