@@ -12,6 +12,7 @@ import type { JetStream } from "./jetstream.js";
 import type { ConsumerManager } from "./consumer/layer.js";
 import { ACCOUNT } from "./stream/registry.js";
 import { streamState } from "./api/stream_info.js";
+import { clientConfig } from "./stream/config.js";
 import { rfc3339 } from "./util/time.js";
 
 /** nats-server's fallback when the store's file system cannot be asked (JetStreamMaxStoreDefault). */
@@ -107,7 +108,7 @@ export class JetStreamReport implements ServerExtension, JetStreamMonitor {
       const consumers = mgr?.consumers(s) ?? [];
       // Field order is nats-server's: name, created, cluster, config, state, consumer_detail.
       const d = { name: s.name, created: rfc3339(s.created), cluster: { leader } } as StreamDetailReport;
-      if (o.config) d.config = s.config as unknown as Record<string, unknown>;
+      if (o.config) d.config = clientConfig(s.config);
       d.state = streamState(s, { consumerCount: consumers.length }).state as unknown as StreamDetailReport["state"];
       if (o.consumers && consumers.length > 0) {
         d.consumer_detail = consumers.map((c) => {

@@ -1,5 +1,6 @@
 // The StreamInfo and StreamState JSON shapes (field names and omissions as nats-server's).
 import type { Stream } from "../stream/stream.js";
+import { clientConfig } from "../stream/config.js";
 import { rfc3339 } from "../util/time.js";
 
 export const JS_MAX_SUBJECT_DETAILS = 100_000;
@@ -53,7 +54,7 @@ export function streamState(stream: Stream, opts: InfoOptions): { state: Record<
 
 export function streamInfo(stream: Stream, opts: InfoOptions): StreamInfoJson {
   const { state, total, offset, limit } = streamState(stream, opts);
-  const info: Record<string, unknown> = { config: stream.config, created: rfc3339(stream.created), state };
+  const info: Record<string, unknown> = { config: clientConfig(stream.config), created: rfc3339(stream.created), state };
   if (stream.sourcing !== null) Object.assign(info, stream.sourcing.info());
   return { info, total, offset, limit };
 }

@@ -171,7 +171,8 @@ export function checkStreamConfig(req: StreamConfigRequest, opts: { clustered: b
   // nats-server's order of checks, which decides the message a bad pair of values gets.
   const maxAge = req.max_age ?? 0;
   let dup = req.duplicate_window ?? 0;
-  if (dup === 0) dup = maxAge !== 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
+  // A mirror stores what its origin stored, duplicates included: it gets no window of its own.
+  if (dup === 0 && mirror === null) dup = maxAge !== 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
   if (maxAge > 0 && maxAge < MIN_WINDOW) return invalidConfig("max age needs to be >= 100ms");
   if (dup < 0) return invalidConfig("duplicates window can not be negative");
   if (maxAge !== 0 && dup > maxAge) return invalidConfig("duplicates window can not be larger then max age");
@@ -319,4 +320,16 @@ function transformDestProblem(dest: string): string {
   const fn = /\{\{\s*(\w+)\s*\(/.exec(dest);
   if (fn !== null && fn[1]!.toLowerCase() !== "wildcard") return `mapping function ${fn[1]} is not supported by tsnats yet`;
   return "invalid mapping destination";
+}
+
+/**
+ * The config as nats-server shows it: a stream without subjects of its own (a mirror, or one that
+ * only sources) has none listed, and a window of 0 (a mirror's) is left out.
+ */
+export function clientConfig(cfg: StreamConfig): Record<string, unknown> {
+  if (cfg.subjects.length > 0 && cfg.duplicate_window !== 0) return cfg as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...cfg };
+  if (cfg.subjects.length === 0) delete out.subjects;
+  if (cfg.duplicate_window === 0) delete out.duplicate_window;
+  return out;
 }

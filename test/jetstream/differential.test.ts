@@ -241,6 +241,20 @@ const SCENARIOS: Record<string, DiffCase> = {
     },
   },
 
+  "mirrors and sources: their configs as created, and the requests refused": {
+    async run(w, log) {
+      const config = (r: unknown) => (r as { config?: unknown; error?: unknown }).config ?? (r as { error?: unknown }).error;
+      await api(w, "$JS.API.STREAM.CREATE.ORIG", cfg("ORIG"));
+      log("mirror", config(await api(w, "$JS.API.STREAM.CREATE.MIR", { name: "MIR", mirror: { name: "ORIG" } })));
+      log("mirror with a window", config(await api(w, "$JS.API.STREAM.CREATE.MIRW", { name: "MIRW", mirror: { name: "ORIG" }, duplicate_window: 5_000_000_000 })));
+      log("sources only", config(await api(w, "$JS.API.STREAM.CREATE.SRCS", { name: "SRCS", sources: [{ name: "ORIG" }, { name: "MIR", filter_subject: "orig.a" }] })));
+      log("sources and subjects", config(await api(w, "$JS.API.STREAM.CREATE.SRCSUB", { name: "SRCSUB", subjects: ["own.>"], sources: [{ name: "ORIG" }] })));
+      log("info of the mirror", config(await api(w, "$JS.API.STREAM.INFO.MIR")));
+      log("mirror with subjects", await api(w, "$JS.API.STREAM.CREATE.MS", { name: "MS", subjects: ["ms"], mirror: { name: "ORIG" } }));
+      log("mirror and sources", await api(w, "$JS.API.STREAM.CREATE.MSS", { name: "MSS", mirror: { name: "ORIG" }, sources: [{ name: "ORIG" }] }));
+    },
+  },
+
   "resource limits of max_file_store and max_memory_store": {
     conf: { nats: "max_file_store: 1048576, max_memory_store: 65536", ours: { maxFileStore: 1048576, maxMemoryStore: 65536 } },
     async run(w, log) {
