@@ -7,7 +7,7 @@ import type { Stream } from "../stream/stream.js";
 import type { StoredMsg } from "../store/store.js";
 import { buildHeaders } from "../util/headers.js";
 import { parseRfc3339, rfc3339 } from "../util/time.js";
-import { lookup, lookupConflict } from "./stream_api.js";
+import { lookup } from "./stream_api.js";
 
 const MAX_MULTI_SUBJECTS = 1024;
 
@@ -97,8 +97,7 @@ export function directGet(js: JetStream, subject: string, body: Buffer, reply: s
   if (req.start_time !== undefined) {
     req = { ...req, seq: stream.store.seqFromTime(parseRfc3339(req.start_time)!), next_by_subj: req.next_by_subj ?? ">" };
   }
-  const conflict = lookupConflict(req);
-  if (conflict !== null) return status(js, reply, conflict === "empty" ? "408 Empty Request" : "408 Bad Request");
+  // The subject form names one subject; requestProblem refused bodies naming none or several ways.
   const m = lookup(stream, req);
   if (m === null) return status(js, reply, "404 Message Not Found");
   send(js, reply, stream, m, [], req.no_hdr === true);

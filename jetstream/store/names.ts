@@ -33,7 +33,7 @@ export const STREAM_FILE_SUFFIX = ".db";
 const LONGEST_SUFFIX = `${STREAM_FILE_SUFFIX}.creating-journal`;
 const NAME_MAX = 255;
 /** The longest base that leaves room for every suffix. */
-export const MAX_STREAM_BASE = NAME_MAX - LONGEST_SUFFIX.length;
+const MAX_STREAM_BASE = NAME_MAX - LONGEST_SUFFIX.length;
 const HASH_MARK = "~";
 const HASH_HEX = 32;
 
