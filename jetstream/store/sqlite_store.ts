@@ -132,7 +132,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     return SqliteStreamStore.open(path, account, name, { ...opts, verify: "light" });
   }
 
-  /** `name` may be a test of the stored name instead (a file whose path does not tell it). */
+  /** `expected` is the stream name, or a test of the stored name for a file whose path does not tell it. */
   static open(path: string, account: string, expected: ExpectedName, opts: SqliteStoreOptions): SqliteStreamStore {
     const { db, lock, walPresent, name, corrupt, fail } = openDatabase(path, account, expected, opts);
     try {
