@@ -59,7 +59,7 @@ export function varz(ctx: MonitorContext): Record<string, unknown> {
   v.routes = 0;
   v.remotes = 0;
   v.leafnodes = 0;
-  // 2.9 has in/out totals; 2.10+ also reports the clients' share, which without routes is all of it.
+  // 2.9 has in/out totals; 2.12.9 and later also report the clients' share, which without routes is all of it.
   v.in_msgs = s.stats.inMsgs;
   v.in_client_msgs = s.stats.inMsgs;
   v.out_msgs = s.stats.outMsgs;
