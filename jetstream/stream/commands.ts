@@ -5,6 +5,7 @@
 // server the commands are applied as they are made (the R1 case); with clustering they will be
 // proposed to the stream's Raft group and applied from its log. encode/decode give the log form.
 
+import type { StoredMsg } from "../store/store.js";
 import type { Nanos } from "../util/time.js";
 import type { StreamConfig } from "./config.js";
 
@@ -22,17 +23,8 @@ export type StreamCommand =
       /** A sourced message: which source (its index name) and its sequence there, kept as the source's position. */
       source?: { iname: string; seq: number };
     }
-  | {
-      /** A mirrored message: stored at the origin's sequence and time, the gap before it skipped. */
-      kind: "mirror";
-      seq: number;
-      ts: Nanos;
-      subject: string;
-      hdr: Buffer | null;
-      data: Buffer;
-      /** The origin's per-message TTL in seconds (0: none). */
-      ttl: number;
-    }
+  /** A mirrored message: the origin's stored message, kept at its sequence and time, the gap before it skipped. */
+  | ({ kind: "mirror" } & StoredMsg)
   | { kind: "purge"; filter?: string; seq?: number; keep?: number }
   | { kind: "delete"; seq: number; erase: boolean }
   | { kind: "expire"; now: Nanos }
