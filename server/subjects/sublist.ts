@@ -35,6 +35,8 @@ class Level<S> {
 const EMPTY: SublistResult<never> = Object.freeze({ psubs: Object.freeze([]), qsubs: Object.freeze([]) });
 
 export const SUBLIST_CACHE_MAX = 1024;
+/** Prefixes whose last-token siblings share a result (see Sublist.tailPrefixes). */
+const TAIL_SLOTS = 8;
 
 export class InvalidSubjectError extends Error {
   constructor(subject: string) {
@@ -52,6 +54,18 @@ export class Sublist<S extends SublistEntry> {
    */
   private cache = new Map<string, SublistResult<S>>();
   private older = new Map<string, SublistResult<S>>();
+  /**
+   * Results that do not depend on the subject's last token, by the subject without it: that token
+   * reached only levels without literal branches, so only `*` and `>` matched there. Replies to
+   * `_INBOX.<id>.<n>` under `_INBOX.<id>.*` (PubAcks, request replies) are unique per message;
+   * here they share one entry instead of each costing a trie walk and a cache entry never hit
+   * again. A prefix gets a slot once two misses in a row had it, so subjects unique before their
+   * last token do not evict the inboxes. Emptied by every insert and remove.
+   */
+  private tailPrefixes: string[] = [];
+  private tailResults: SublistResult<S>[] = [];
+  private tailNext = 0;
+  private tailCandidate = "";
   private cacheEnabled: boolean;
   private count = 0;
   /** Bumped on every change; external caches keyed on match results compare against it. */
@@ -71,7 +85,7 @@ export class Sublist<S extends SublistEntry> {
   }
 
   get cacheSize(): number {
-    return this.cache.size + this.older.size;
+    return this.cache.size + this.older.size + this.tailPrefixes.length;
   }
 
   insert(sub: S): void {
@@ -171,17 +185,51 @@ export class Sublist<S extends SublistEntry> {
         this.remember(subject, old);
         return old;
       }
+      const tail = this.tailMatch(subject);
+      if (tail !== null) {
+        this.stats.cacheHits++;
+        return tail;
+      }
     }
     // An empty token matches nothing.
     if (subject.length === 0 || subject.charCodeAt(0) === DOT || subject.charCodeAt(subject.length - 1) === DOT || subject.includes("..")) return EMPTY;
-    const acc: Acc<S> = { psubs: [], qmap: null };
+    const acc: Acc<S> = { psubs: [], qmap: null, reachedLast: false, lastTokenMatters: false };
     collect(this.root, subject, 0, acc);
     const { psubs, qmap } = acc;
     let result: SublistResult<S>;
     if (psubs.length === 0 && qmap === null) result = EMPTY;
     else result = { psubs, qsubs: qmap === null ? NO_QSUBS : [...qmap.values()] };
-    if (this.cacheEnabled) this.remember(subject, result);
+    if (this.cacheEnabled) {
+      this.remember(subject, result);
+      const dot = acc.reachedLast && !acc.lastTokenMatters ? subject.lastIndexOf(".") : -1;
+      if (dot > 0) this.tailMissed(subject.slice(0, dot), result);
+    }
     return result;
+  }
+
+  /** The shared result for a subject of one more token than a slotted prefix, or null. */
+  private tailMatch(subject: string): SublistResult<S> | null {
+    const ps = this.tailPrefixes;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      // Slotted prefixes come from valid subjects: what follows must be one non-empty token.
+      if (subject.length > p.length + 1 && subject.charCodeAt(p.length) === DOT && subject.startsWith(p) && subject.indexOf(".", p.length + 1) < 0) {
+        return this.tailResults[i]!;
+      }
+    }
+    return null;
+  }
+
+  private tailMissed(prefix: string, result: SublistResult<S>): void {
+    if (prefix !== this.tailCandidate) {
+      this.tailCandidate = prefix;
+      return;
+    }
+    this.tailCandidate = "";
+    const i = this.tailNext;
+    this.tailPrefixes[i] = prefix;
+    this.tailResults[i] = result;
+    this.tailNext = (i + 1) % TAIL_SLOTS;
   }
 
   /** True if anything at all would receive a message on this literal subject. */
@@ -197,8 +245,8 @@ export class Sublist<S extends SublistEntry> {
   cacheFanout(): { max: number; avg: number } {
     let tot = 0;
     let max = 0;
-    for (const m of [this.cache, this.older]) {
-      for (const r of m.values()) {
+    for (const m of [this.cache.values(), this.older.values(), this.tailResults]) {
+      for (const r of m) {
         const l = r.psubs.length + r.qsubs.length;
         tot += l;
         if (l > max) max = l;
@@ -215,6 +263,10 @@ export class Sublist<S extends SublistEntry> {
   }
 
   private invalidate(subject: string, tokens: string[]): void {
+    this.tailPrefixes = [];
+    this.tailResults = [];
+    this.tailNext = 0;
+    this.tailCandidate = "";
     if (this.cacheSize === 0) return;
     let wildcard = false;
     for (const t of tokens) if (t === "*" || t === ">") wildcard = true;
@@ -242,6 +294,10 @@ export class Sublist<S extends SublistEntry> {
 interface Acc<S> {
   psubs: S[];
   qmap: Map<string, S[]> | null;
+  /** Set when some path got as far as the last token (a walk that ends earlier, under a `>`, does not). */
+  reachedLast: boolean;
+  /** Set when the last token was looked up among literal branches: the result depends on it. */
+  lastTokenMatters: boolean;
 }
 
 const NO_QSUBS: readonly (readonly never[])[] = Object.freeze([]);
@@ -271,12 +327,14 @@ const DOT = 0x2e;
 function collect<S extends SublistEntry>(level: Level<S>, subject: string, start: number, acc: Acc<S>): void {
   const dot = subject.indexOf(".", start);
   const last = dot < 0;
+  if (last) acc.reachedLast = true;
   if (level.fwc !== null) addNode(level.fwc, acc);
   if (level.pwc !== null) {
     if (last) addNode(level.pwc, acc);
     else if (level.pwc.next !== null) collect(level.pwc.next, subject, dot + 1, acc);
   }
   if (level.nodes.size === 0) return;
+  if (last) acc.lastTokenMatters = true;
   const n = level.nodes.get(last ? (start === 0 ? subject : subject.slice(start)) : subject.slice(start, dot));
   if (n !== undefined) {
     if (last) addNode(n, acc);

@@ -110,15 +110,53 @@ test("published subjects with empty tokens match nothing", () => {
 test("the cache stays bounded", () => {
   const sl = new Sublist<Entry>();
   sl.insert(new Entry(">", null, 1));
-  for (let i = 0; i < 5000; i++) sl.match(`s.${i}`);
+  // A literal branch under u: the last token of u.<n> decides its match, so each is cached apart.
+  sl.insert(new Entry("u.x", null, 2));
+  for (let i = 0; i < 5000; i++) sl.match(`u.${i}`);
   assert.ok(sl.cacheSize <= 1024, `cache size ${sl.cacheSize}`);
   // A subject matched often stays cached while unique subjects stream past.
   const before = sl.stats.cacheHits;
   for (let i = 0; i < 5000; i++) {
     sl.match("hot");
-    sl.match(`u.${i}`);
+    sl.match(`u.${5000 + i}`);
   }
   assert.equal(sl.stats.cacheHits - before, 4999);
+});
+
+test("unique last tokens under a wildcard share one cached result until the index changes", () => {
+  const sl = new Sublist<Entry>();
+  sl.insert(new Entry("_INBOX.abc.*", null, 1));
+  sl.insert(new Entry("_INBOX.>", null, 2));
+  const ids = (subject: string) => sl.match(subject).psubs.map((e) => e.id).sort();
+  const before = sl.stats.cacheHits;
+  for (let i = 0; i <= 3000; i++) assert.deepEqual(ids(`_INBOX.abc.${i}`), [1, 2]);
+  // Two misses with the same prefix give it a slot; every later sibling is a hit.
+  assert.equal(sl.stats.cacheHits - before, 2999);
+  // Those two subjects, cached by themselves, and the slot.
+  assert.equal(sl.cacheSize, 3);
+  // Subjects unique before their last token come and go without taking the slot.
+  sl.insert(new Entry("acks.*.*.*", null, 5));
+  assert.deepEqual(ids("_INBOX.abc.100"), [1, 2]);
+  assert.deepEqual(ids("_INBOX.abc.101"), [1, 2]);
+  for (let i = 0; i < 100; i++) assert.deepEqual(ids(`acks.${i}.${i}.${i}`), [5]);
+  const mid = sl.stats.cacheHits;
+  for (let i = 102; i < 150; i++) assert.deepEqual(ids(`_INBOX.abc.${i}`), [1, 2]);
+  assert.equal(sl.stats.cacheHits - mid, 48);
+  // Neither an empty last token nor more tokens take the shared result.
+  assert.deepEqual(ids("_INBOX.abc."), []);
+  assert.deepEqual(ids("_INBOX.abc.1.2"), [2]);
+  // A literal subscription where the last token is looked up: that token matters again.
+  const lit = new Entry("_INBOX.abc.7", null, 3);
+  sl.insert(lit);
+  assert.deepEqual(ids("_INBOX.abc.7"), [1, 2, 3]);
+  assert.deepEqual(ids("_INBOX.abc.8"), [1, 2]);
+  sl.remove(lit);
+  assert.deepEqual(ids("_INBOX.abc.7"), [1, 2]);
+  // No interest is shared the same way, and a new subscription ends it.
+  assert.deepEqual(ids("other.1"), []);
+  assert.deepEqual(ids("other.2"), []);
+  sl.insert(new Entry("other.*", null, 4));
+  assert.deepEqual(ids("other.3"), [4]);
 });
 
 test("subject validation follows nats-server", () => {
