@@ -35,8 +35,8 @@ class Level<S> {
 const EMPTY: SublistResult<never> = Object.freeze({ psubs: Object.freeze([]), qsubs: Object.freeze([]) });
 
 export const SUBLIST_CACHE_MAX = 1024;
-/** Prefixes whose last-token siblings share a result (see Sublist.tailPrefixes). */
-const TAIL_SLOTS = 8;
+/** Prefixes whose subjects share one match result (see Sublist.sharedPrefixes). */
+const SHARED_SLOTS = 8;
 
 export class InvalidSubjectError extends Error {
   constructor(subject: string) {
@@ -55,17 +55,23 @@ export class Sublist<S extends SublistEntry> {
   private cache = new Map<string, SublistResult<S>>();
   private older = new Map<string, SublistResult<S>>();
   /**
-   * Results that do not depend on the subject's last token, by the subject without it: that token
-   * reached only levels without literal branches, so only `*` and `>` matched there. Replies to
-   * `_INBOX.<id>.<n>` under `_INBOX.<id>.*` (PubAcks, request replies) are unique per message;
-   * here they share one entry instead of each costing a trie walk and a cache entry never hit
-   * again. A prefix gets a slot once two misses in a row had it, so subjects unique before their
-   * last token do not evict the inboxes. Emptied by every insert and remove.
+   * Results shared by every subject that starts with a prefix, for subjects unique per message:
+   * replies to `_INBOX.<id>.<n>` under `_INBOX.<id>.*` (PubAcks, request replies) and JetStream
+   * acks `$JS.ACK.<stream>.<consumer>.<n>...` under `$JS.ACK.>`. A match depends only on the
+   * tokens the walk looked up among literal branches or met a `*` at; past them only `>` can
+   * match. So the prefix through those tokens keys the result for every longer subject
+   * (`oneToken` false); when the walk reached the last token but found only wildcards there, the
+   * prefix before it keys it for subjects of exactly one token more (`oneToken` true). Each costs
+   * a trie walk and a cache entry never hit again otherwise. A prefix gets a slot once two misses
+   * in a row had it, so prefixes that are themselves unique do not evict the rest. Emptied by
+   * every insert and remove.
    */
-  private tailPrefixes: string[] = [];
-  private tailResults: SublistResult<S>[] = [];
-  private tailNext = 0;
-  private tailCandidate = "";
+  private sharedPrefixes: string[] = [];
+  private sharedOneToken: boolean[] = [];
+  private sharedResults: SublistResult<S>[] = [];
+  private sharedNext = 0;
+  private candidate = "";
+  private candidateOneToken = false;
   private cacheEnabled: boolean;
   private count = 0;
   /** Bumped on every change; external caches keyed on match results compare against it. */
@@ -85,7 +91,7 @@ export class Sublist<S extends SublistEntry> {
   }
 
   get cacheSize(): number {
-    return this.cache.size + this.older.size + this.tailPrefixes.length;
+    return this.cache.size + this.older.size + this.sharedPrefixes.length;
   }
 
   insert(sub: S): void {
@@ -185,15 +191,15 @@ export class Sublist<S extends SublistEntry> {
         this.remember(subject, old);
         return old;
       }
-      const tail = this.tailMatch(subject);
-      if (tail !== null) {
+      const shared = this.sharedMatch(subject);
+      if (shared !== null) {
         this.stats.cacheHits++;
-        return tail;
+        return shared;
       }
     }
     // An empty token matches nothing.
     if (subject.length === 0 || subject.charCodeAt(0) === DOT || subject.charCodeAt(subject.length - 1) === DOT || subject.includes("..")) return EMPTY;
-    const acc: Acc<S> = { psubs: [], qmap: null, reachedLast: false, lastTokenMatters: false };
+    const acc: Acc<S> = { psubs: [], qmap: null, keyEnd: 0, reachedLast: false, lastTokenMatters: false };
     collect(this.root, subject, 0, acc);
     const { psubs, qmap } = acc;
     let result: SublistResult<S>;
@@ -201,35 +207,41 @@ export class Sublist<S extends SublistEntry> {
     else result = { psubs, qsubs: qmap === null ? NO_QSUBS : [...qmap.values()] };
     if (this.cacheEnabled) {
       this.remember(subject, result);
-      const dot = acc.reachedLast && !acc.lastTokenMatters ? subject.lastIndexOf(".") : -1;
-      if (dot > 0) this.tailMissed(subject.slice(0, dot), result);
+      if (acc.keyEnd > 0 && acc.keyEnd < subject.length) {
+        this.sharedMissed(subject.slice(0, acc.keyEnd), false, result);
+      } else if (acc.reachedLast && !acc.lastTokenMatters) {
+        const dot = subject.lastIndexOf(".");
+        if (dot > 0) this.sharedMissed(subject.slice(0, dot), true, result);
+      }
     }
     return result;
   }
 
-  /** The shared result for a subject of one more token than a slotted prefix, or null. */
-  private tailMatch(subject: string): SublistResult<S> | null {
-    const ps = this.tailPrefixes;
+  /** The result a slotted prefix shares with this subject, or null. */
+  private sharedMatch(subject: string): SublistResult<S> | null {
+    const ps = this.sharedPrefixes;
     for (let i = 0; i < ps.length; i++) {
       const p = ps[i]!;
-      // Slotted prefixes come from valid subjects: what follows must be one non-empty token.
-      if (subject.length > p.length + 1 && subject.charCodeAt(p.length) === DOT && subject.startsWith(p) && subject.indexOf(".", p.length + 1) < 0) {
-        return this.tailResults[i]!;
-      }
+      if (subject.length <= p.length + 1 || subject.charCodeAt(p.length) !== DOT || !subject.startsWith(p)) continue;
+      // Slotted prefixes come from valid subjects; what follows must be valid too.
+      const rest = this.sharedOneToken[i] ? subject.indexOf(".", p.length + 1) < 0 : subject.charCodeAt(subject.length - 1) !== DOT && subject.indexOf("..", p.length) < 0;
+      if (rest) return this.sharedResults[i]!;
     }
     return null;
   }
 
-  private tailMissed(prefix: string, result: SublistResult<S>): void {
-    if (prefix !== this.tailCandidate) {
-      this.tailCandidate = prefix;
+  private sharedMissed(prefix: string, oneToken: boolean, result: SublistResult<S>): void {
+    if (prefix !== this.candidate || oneToken !== this.candidateOneToken) {
+      this.candidate = prefix;
+      this.candidateOneToken = oneToken;
       return;
     }
-    this.tailCandidate = "";
-    const i = this.tailNext;
-    this.tailPrefixes[i] = prefix;
-    this.tailResults[i] = result;
-    this.tailNext = (i + 1) % TAIL_SLOTS;
+    this.candidate = "";
+    const i = this.sharedNext;
+    this.sharedPrefixes[i] = prefix;
+    this.sharedOneToken[i] = oneToken;
+    this.sharedResults[i] = result;
+    this.sharedNext = (i + 1) % SHARED_SLOTS;
   }
 
   /** True if anything at all would receive a message on this literal subject. */
@@ -245,7 +257,7 @@ export class Sublist<S extends SublistEntry> {
   cacheFanout(): { max: number; avg: number } {
     let tot = 0;
     let max = 0;
-    for (const m of [this.cache.values(), this.older.values(), this.tailResults]) {
+    for (const m of [this.cache.values(), this.older.values(), this.sharedResults]) {
       for (const r of m) {
         const l = r.psubs.length + r.qsubs.length;
         tot += l;
@@ -263,10 +275,11 @@ export class Sublist<S extends SublistEntry> {
   }
 
   private invalidate(subject: string, tokens: string[]): void {
-    this.tailPrefixes = [];
-    this.tailResults = [];
-    this.tailNext = 0;
-    this.tailCandidate = "";
+    this.sharedPrefixes = [];
+    this.sharedOneToken = [];
+    this.sharedResults = [];
+    this.sharedNext = 0;
+    this.candidate = "";
     if (this.cacheSize === 0) return;
     let wildcard = false;
     for (const t of tokens) if (t === "*" || t === ">") wildcard = true;
@@ -294,6 +307,8 @@ export class Sublist<S extends SublistEntry> {
 interface Acc<S> {
   psubs: S[];
   qmap: Map<string, S[]> | null;
+  /** End (in the subject) of the last token looked up among literal branches or met by a `*`. */
+  keyEnd: number;
   /** Set when some path got as far as the last token (a walk that ends earlier, under a `>`, does not). */
   reachedLast: boolean;
   /** Set when the last token was looked up among literal branches: the result depends on it. */
@@ -327,13 +342,16 @@ const DOT = 0x2e;
 function collect<S extends SublistEntry>(level: Level<S>, subject: string, start: number, acc: Acc<S>): void {
   const dot = subject.indexOf(".", start);
   const last = dot < 0;
+  const end = last ? subject.length : dot;
   if (last) acc.reachedLast = true;
   if (level.fwc !== null) addNode(level.fwc, acc);
   if (level.pwc !== null) {
+    if (end > acc.keyEnd) acc.keyEnd = end;
     if (last) addNode(level.pwc, acc);
     else if (level.pwc.next !== null) collect(level.pwc.next, subject, dot + 1, acc);
   }
   if (level.nodes.size === 0) return;
+  if (end > acc.keyEnd) acc.keyEnd = end;
   if (last) acc.lastTokenMatters = true;
   const n = level.nodes.get(last ? (start === 0 ? subject : subject.slice(start)) : subject.slice(start, dot));
   if (n !== undefined) {

@@ -159,6 +159,34 @@ test("unique last tokens under a wildcard share one cached result until the inde
   assert.deepEqual(ids("other.3"), [4]);
 });
 
+test("subjects under a > past their looked-up tokens (JetStream acks) share one cached result until the index changes", () => {
+  const sl = new Sublist<Entry>();
+  sl.insert(new Entry("$JS.ACK.>", null, 1));
+  sl.insert(new Entry("$JS.API.>", null, 2));
+  const ids = (subject: string) => sl.match(subject).psubs.map((e) => e.id).sort();
+  const before = sl.stats.cacheHits;
+  for (let i = 0; i < 1000; i++) assert.deepEqual(ids(`$JS.ACK.S.C.1.${i}.${i}.1733000000${i}.${1000 - i}`), [1]);
+  assert.equal(sl.stats.cacheHits - before, 998);
+  // Too few tokens, or empty ones, never take the shared result.
+  assert.deepEqual(ids("$JS.ACK"), []);
+  assert.deepEqual(ids("$JS.ACK."), []);
+  assert.deepEqual(ids("$JS.ACK.S..1"), []);
+  assert.deepEqual(ids("$JS.ACK.S.1."), []);
+  assert.deepEqual(ids("$JS.ACK.x"), [1]);
+  // A subscription below the shared prefix: the tokens after it matter again.
+  const deeper = new Entry("$JS.ACK.S.*.1.>", null, 3);
+  sl.insert(deeper);
+  assert.deepEqual(ids("$JS.ACK.S.C.1.5.5"), [1, 3]);
+  assert.deepEqual(ids("$JS.ACK.S.C.2.5.5"), [1]);
+  assert.deepEqual(ids("$JS.ACK.T.C.1.5.5"), [1]);
+  sl.remove(deeper);
+  assert.deepEqual(ids("$JS.ACK.S.C.1.6.6"), [1]);
+  // A `*` the walk met counts as looked up: under q.*, q.<a>.<b> shares nothing with q.<a>.
+  sl.insert(new Entry("q.*", null, 4));
+  for (const subject of ["q.a.b", "q.c.d", "q.e.f"]) assert.deepEqual(ids(subject), []);
+  assert.deepEqual(ids("q.z"), [4]);
+});
+
 test("subject validation follows nats-server", () => {
   for (const s of ["a", "a.b", "a.*", "a.>", "*", ">", "a.*.c", "foo*", "foo>.bar", "a.b*c"]) assert.equal(isValidSubject(s), true, s);
   for (const s of ["", "a..b", "a.", ".a", "a.>.b", "a b", "a\tb", "a\nb", ">.a"]) assert.equal(isValidSubject(s), false, JSON.stringify(s));
