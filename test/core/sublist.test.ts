@@ -123,11 +123,15 @@ test("the cache stays bounded", () => {
   assert.equal(sl.stats.cacheHits - before, 4999);
 });
 
-test("unique last tokens under a wildcard share one cached result until the index changes", () => {
+/** An index of plain subscriptions with ids 1, 2, ... and the sorted ids a subject matches. */
+function indexOf(...subjects: string[]): { sl: Sublist<Entry>; ids: (subject: string) => number[] } {
   const sl = new Sublist<Entry>();
-  sl.insert(new Entry("_INBOX.abc.*", null, 1));
-  sl.insert(new Entry("_INBOX.>", null, 2));
-  const ids = (subject: string) => sl.match(subject).psubs.map((e) => e.id).sort();
+  subjects.forEach((s, i) => sl.insert(new Entry(s, null, i + 1)));
+  return { sl, ids: (subject) => sl.match(subject).psubs.map((e) => e.id).sort() };
+}
+
+test("unique last tokens under a wildcard share one cached result until the index changes", () => {
+  const { sl, ids } = indexOf("_INBOX.abc.*", "_INBOX.>");
   const before = sl.stats.cacheHits;
   for (let i = 0; i <= 3000; i++) assert.deepEqual(ids(`_INBOX.abc.${i}`), [1, 2]);
   // Two misses with the same prefix give it a slot; every later sibling is a hit.
@@ -160,10 +164,7 @@ test("unique last tokens under a wildcard share one cached result until the inde
 });
 
 test("subjects under a > past their looked-up tokens (JetStream acks) share one cached result until the index changes", () => {
-  const sl = new Sublist<Entry>();
-  sl.insert(new Entry("$JS.ACK.>", null, 1));
-  sl.insert(new Entry("$JS.API.>", null, 2));
-  const ids = (subject: string) => sl.match(subject).psubs.map((e) => e.id).sort();
+  const { sl, ids } = indexOf("$JS.ACK.>", "$JS.API.>");
   const before = sl.stats.cacheHits;
   for (let i = 0; i < 1000; i++) assert.deepEqual(ids(`$JS.ACK.S.C.1.${i}.${i}.1733000000${i}.${1000 - i}`), [1]);
   assert.equal(sl.stats.cacheHits - before, 998);
