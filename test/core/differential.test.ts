@@ -78,14 +78,15 @@ async function runScript(port: number, script: Script): Promise<Outcome> {
   }
   const c = await RawConn.connect(port);
   await c.expect("\r\n");
+  const pongs = () => (c.text.match(/PONG\r\n/g) ?? []).length;
   for (const step of script.steps) {
+    // A PING after each step: its PONG, after those of the step's own PINGs, tells us the server
+    // has handled the step, unless the step closed the connection (then the close is the signal).
+    const want = pongs() + step.split("\r\n").filter((l) => /^ping(\s|$)/i.test(l)).length + 1;
     c.send(step);
     if (c.closed) break;
-    // A PING after each step: the PONG tells us the server has handled the step, unless the
-    // step closed the connection (then the close is the signal).
     c.send("PING\r\n");
-    const pongs = (c.text.match(/PONG\r\n/g) ?? []).length;
-    await waitFor(`step ${JSON.stringify(step.slice(0, 40))} of ${script.name}`, () => c.closed || (c.text.match(/PONG\r\n/g) ?? []).length > pongs);
+    await waitFor(`step ${JSON.stringify(step.slice(0, 40))} of ${script.name}`, () => c.closed || pongs() >= want);
   }
   if (obs) await obs.flush();
   const text = c.text;
