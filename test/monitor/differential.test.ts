@@ -78,11 +78,14 @@ async function traffic(side: Side): Promise<void> {
 /** A stream, two consumers (one has taken and acked a message), and a failed API request. */
 async function jsTraffic(side: Side): Promise<void> {
   const nc = await connect({ servers: side.nats, name: "shape-js" });
-  const jsm = await jetstreamManager(nc);
+  // The first stream create of a fresh server fsyncs new files and waits for its first commit's
+  // sync: twice in full test runs, with other files loading the machine, it outlasted the
+  // clients' 5 s default request timeout.
+  const jsm = await jetstreamManager(nc, { timeout: 30_000 });
   await jsm.streams.add({ name: "SHAPE", subjects: ["shape.js.>"] });
   await jsm.consumers.add("SHAPE", { durable_name: "taker", ack_policy: AckPolicy.Explicit });
   await jsm.consumers.add("SHAPE", { durable_name: "idle", ack_policy: AckPolicy.Explicit });
-  const js = jetstream(nc);
+  const js = jetstream(nc, { timeout: 30_000 });
   for (let i = 0; i < 3; i++) await js.publish("shape.js.x", "payload");
   const m = await (await js.consumers.get("SHAPE", "taker")).next({ expires: 5000 });
   await m!.ackAck();
