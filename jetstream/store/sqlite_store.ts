@@ -43,6 +43,9 @@ export interface SqliteStoreOptions extends OpenOptions {
 const VACUUM_PAGES = 4096;
 /** WAL bytes written (estimated) after which the checkpoint thread copies the WAL into the database. */
 const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+/** Pages every write commit puts in the WAL besides its rows' bytes, and each frame's header. */
+const COMMIT_PAGES = 3;
+const WAL_FRAME_HEADER = 24;
 /**
  * Under sustained writes a checkpoint beside the writer never reaches the log's end, so the log
  * cannot restart and grows. Past WAL_RESTART_BYTES the checkpoint thread runs again at once (each
@@ -94,6 +97,8 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   private ckpt: CheckpointTicket | null = null;
   /** A sync-interval tick asked for a checkpoint while one was running. */
   private ckptAgain = false;
+  /** The checkpoint thread left only a short tail, to be copied here after the turn's commit. */
+  private copyTail = false;
   /** commitSeq covered by the last complete checkpoint. */
   private lastCheckpointed = 0;
   private readonly checkpointer: Checkpointer;
@@ -254,9 +259,12 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
         this.inTx = false;
       } catch (e) {
         this.abortQuiet(e);
+        return;
       }
+      if (this.copyTail) this.copyWalTail();
       return;
     }
+    const consumersWritten = this.dirtyConsumers.size;
     try {
       for (const h of this.dirtyConsumers) {
         const c = h.core;
@@ -276,11 +284,27 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       this.wrote = false;
       this.commitCount++;
       this.commitSeq++;
+      // Every page a commit changes goes to the WAL whole, however little of it changed: about
+      // three besides the rows' own bytes (the table's last leaf, an index leaf and the state
+      // row's page, or a consumer's pending and header pages), and one more per consumer
+      // written. A trickle of one-message commits writes little else.
+      this.walDebt += (COMMIT_PAGES + consumersWritten) * (this.pageSize + WAL_FRAME_HEADER);
     } catch (e) {
       this.abortQuiet(e);
       return;
     }
+    if (this.copyTail) this.copyWalTail();
     if (this.walDebt >= CHECKPOINT_BYTES) this.requestCheckpoint();
+  }
+
+  /** Copies what is left in the WAL into the database on this thread (a short tail only). */
+  private copyWalTail(): void {
+    this.copyTail = false;
+    try {
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    } catch (e) {
+      this.abortQuiet(e);
+    }
   }
 
   /** Hands a checkpoint to the checkpoint thread (one at a time per stream). */
@@ -300,14 +324,12 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       let again = this.ckptAgain || this.walDebt >= CHECKPOINT_BYTES;
       const logBytes = err === null && r !== null && !r.busy ? r.log * this.pageSize : 0;
       if (logBytes >= WAL_RESTART_BYTES) {
-        if ((this.walDebt < WAL_TAIL_BYTES || logBytes >= WAL_MAX_BYTES) && !this.inTx) {
+        if (this.walDebt < WAL_TAIL_BYTES || logBytes >= WAL_MAX_BYTES) {
           // Everything but the last few writes is in the database (and synced): copying those
-          // here lets the next write start the log over.
-          try {
-            this.db.pragma("wal_checkpoint(PASSIVE)");
-          } catch (e) {
-            this.abortQuiet(e);
-          }
+          // here lets the next write start the log over. Inside the turn's transaction it
+          // cannot; the commit ending the turn does it then.
+          if (this.inTx) this.copyTail = true;
+          else this.copyWalTail();
         } else {
           again = true;
         }
