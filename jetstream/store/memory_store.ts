@@ -20,6 +20,7 @@ import { memStoreMsgSize, subjectBytes } from "./msg_size.js";
 import { BLOCK_SIZE, blockOf, SeqBlocks } from "./seq_blocks.js";
 import { SeqList } from "./seq_list.js";
 import {
+  asBuffer,
   loadNextMsgsOneByOne,
   NO_LIMITS,
   isMarkerHeader,
@@ -152,11 +153,8 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       e.seqs = new SeqList();
       this.index.add(e);
     }
-    // One copy: the caller's buffers are usually views of a socket read buffer.
-    const buf = Buffer.allocUnsafe(hlen + dlen);
-    if (hlen > 0) buf.set(hdr!, 0);
-    buf.set(data, hlen);
-    const m = new MemMsg(e, ts, hlen > 0 ? buf.subarray(0, hlen) : null, buf.subarray(hlen), ttl);
+    // Kept as given, not copied: the caller hands its buffers over (StreamStore.storeMsg).
+    const m = new MemMsg(e, ts, hlen > 0 ? asBuffer(hdr!) : null, asBuffer(data), ttl);
     this.msgs.set(seq, m);
     if (this.msgs.size === 1) {
       this.first = seq;

@@ -39,9 +39,6 @@ export function blob(v: unknown): Buffer {
   return v;
 }
 
-export function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
 
 export function prepareStatements(db: DB) {
   const p = (sql: string): Stmt => db.prepare(sql);

@@ -7,8 +7,8 @@ import { DiscardNewError, InvalidArgumentError, PurgeArgError, SequenceMismatchE
 import { fileStoreMsgSize, subjectBytes } from "./msg_size.js";
 import { BLOCK_SIZE } from "./seq_blocks.js";
 import { SqliteStreamReads } from "./sqlite_reads.js";
-import { asBuffer, CHUNK, NS_PER_SEC, ROWS_PER_INSERT } from "./sqlite_statements.js";
-import { isMarkerHeader, NO_LIMITS, StoreFlags, TTL_NEVER, type ExpiredMsg, type LimitRemovalHandler, type Nanos, type StoreLimits } from "./store.js";
+import { CHUNK, NS_PER_SEC, ROWS_PER_INSERT } from "./sqlite_statements.js";
+import { asBuffer, isMarkerHeader, NO_LIMITS, StoreFlags, TTL_NEVER, type ExpiredMsg, type LimitRemovalHandler, type Nanos, type StoreLimits } from "./store.js";
 import { SubjectEntry, type EntrySet } from "./subject_index.js";
 import { isAllFilter } from "./subject_match.js";
 

@@ -72,6 +72,11 @@ export const NO_LIMITS: Readonly<StoreLimits> = Object.freeze({
   discardNewPerSubject: false,
 });
 
+/** A Buffer over the same bytes (no copy). */
+export function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 /** storeMsg flags. */
 export const StoreFlags = {
   /** A Nats-Rollup message is accepted even when discard_new_per_subject would refuse it. */
@@ -131,6 +136,9 @@ export interface StreamStore {
    * Appends a message. seq must be state().lastSeq + 1 (else SequenceMismatchError).
    * With limits.discardNew a full stream throws DiscardNewError and stores nothing; otherwise
    * older messages are removed to honour the limits (reported to the LimitRemovalHandler).
+   * hdr and data are handed over: a store may keep them as they are (the memory store does, the
+   * file store until its commit), so the caller must never change them afterwards. Streams pass
+   * their own copy of an inbound message, or a stored message, which nothing changes.
    */
   storeMsg(
     seq: number,
