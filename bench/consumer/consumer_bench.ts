@@ -1,8 +1,9 @@
 // Consumer benchmarks, tsnats beside nats-server -js in one run, on a file stream of 16-byte
 // messages: pull fetches with explicit acks (batches of 100 and 1000, the next fetch once a batch
-// is in, every message acked), a push consumer with explicit acks to one subscriber, and an
-// ordered push consumer (flow control, no acks) replaying 1,000,000 messages. A run ends when the
-// last message's ack is confirmed (an ack with a reply), so the acks' cost is inside the figure.
+// is in, every message acked), a push consumer with explicit acks to one subscriber, an ordered
+// push consumer (flow control, no acks) replaying 1,000,000 messages, and a pull consumer at the
+// tail of a stream while it is being published to. A fetch or push run ends when the last
+// message's ack is confirmed (an ack with a reply), so the acks' cost is inside the figure.
 // All servers run at once and the scenarios alternate between them, each repeated, best taken:
 // on a shared machine that keeps a burst of outside load from landing on one server only.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -101,6 +102,53 @@ async function pushWithAcks(port: number, stream: string, n: number, rep: number
   return n / secs;
 }
 
+/**
+ * Consuming at the tail: a pull consumer (batch 1000, explicit acks) waits on an empty stream
+ * while a publisher sends n messages with acks; the figure is n over the time until the last
+ * one was received, so storing and delivering share the server.
+ */
+async function liveTail(port: number, n: number, rep: number): Promise<number> {
+  const c = await ConsumerConn.open(port);
+  const stream = `LIVE${rep}`;
+  const subject = `live${rep}.x`;
+  await createStream(c, stream, subject);
+  await createConsumer(c, stream, "tail", { durable_name: "tail", ack_policy: "explicit", max_ack_pending: 100_000 });
+  const body = JSON.stringify({ batch: 1000, expires: 30_000_000_000 });
+  const ask = `PUB $JS.API.CONSUMER.MSG.NEXT.${stream}.tail live.in ${body.length}\r\n${body}\r\n`;
+  c.send("SUB live.in 1\r\n");
+  await c.ping();
+  let received = 0;
+  let inBatch = 0;
+  const done = new Promise<void>((resolve) => {
+    c.onFrame = (f) => {
+      if (f.sid !== 1) return;
+      if (f.status !== 0) {
+        if (f.status >= 400 && received < n) {
+          inBatch = 0;
+          c.send(ask);
+        }
+        return;
+      }
+      received++;
+      inBatch++;
+      c.send(`PUB ${f.reply} 4\r\n+ACK\r\n`);
+      if (received === n) resolve();
+      else if (inBatch === 1000) {
+        inBatch = 0;
+        c.send(ask);
+      }
+    };
+  });
+  c.send(ask);
+  c.flush();
+  const t0 = process.hrtime.bigint();
+  await asyncPublish(port, subject, 16, n, 2000);
+  await done;
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  c.close();
+  return n / secs;
+}
+
 /** An ordered push consumer (as KV watchers and ordered consumers create it) reading n messages. */
 async function orderedReplay(port: number, stream: string, n: number, rep: number): Promise<number> {
   const c = await ConsumerConn.open(port);
@@ -164,6 +212,7 @@ export async function consumerBench(quick: boolean): Promise<string> {
       [`fetch batch 1000, explicit acks (${n} msgs)`, (p, r) => fetchWithAcks(p, "CB", n, 1000, r)],
       [`push, explicit acks, 1 subscriber (${n} msgs)`, (p, r) => pushWithAcks(p, "CB", n, r)],
       [`ordered consumer replay (${replay} msgs)`, (p, r) => orderedReplay(p, "REPLAY", replay, r)],
+      [`live tail: publish while a pull consumer acks, end to end (${n} msgs)`, (p, r) => liveTail(p, n, r)],
     ];
     for (const [k, run] of scenarios) {
       for (let rep = 0; rep < reps; rep++) for (const { t, srv } of running) record(k, t.label, await run(srv.port, rep));
