@@ -200,7 +200,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
   }
 
   private removeForLimit(seq: number): void {
-    const subject = this.removeOne(seq, false);
+    const subject = this.removeOne(seq);
     if (subject !== null && this.limitHandler !== null) this.limitHandler(seq, subject);
   }
 
@@ -219,25 +219,26 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
 
   removeMsg(seq: number): boolean {
     this.check();
-    return this.removeOne(seq, false) !== null;
+    return this.removeOne(seq) !== null;
   }
 
+  /**
+   * In memory, erasing is removing, as in nats-server's memory store (which swaps in new random
+   * bytes and leaves the old ones to the collector): the buffers were handed over by the stream
+   * and may be shared (a source and its origin keep the same bytes), so they are never written to.
+   */
   eraseMsg(seq: number): boolean {
     this.check();
-    return this.removeOne(seq, true) !== null;
+    return this.removeOne(seq) !== null;
   }
 
-  private removeOne(seq: number, secure: boolean): string | null {
+  private removeOne(seq: number): string | null {
     const m = this.msgs.get(seq);
     if (m === undefined) return null;
     this.msgs.delete(seq);
     const e = m.e;
     this.bytes -= memStoreMsgSize(e.slen, m.hdr === null ? 0 : m.hdr.length, m.data.length);
     this.blocks.remove(seq);
-    if (secure) {
-      m.hdr?.fill(0);
-      m.data.fill(0);
-    }
     e.seqs!.remove(seq);
     e.msgs--;
     if (e.msgs === 0) {
@@ -281,7 +282,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
     let n = 0;
     for (const s of this.msgs.keys()) {
       if (s >= seq) break;
-      this.removeOne(s, false);
+      this.removeOne(s);
       n++;
     }
     return n;
@@ -297,7 +298,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       return;
     }
     if (seq >= this.last) return;
-    for (let s = this.prevExisting(this.last); s > seq; s = this.prevExisting(s - 1)) this.removeOne(s, false);
+    for (let s = this.prevExisting(this.last); s > seq; s = this.prevExisting(s - 1)) this.removeOne(s);
     const p = this.prevExisting(seq);
     this.lastTime = p === 0 ? 0n : this.msgs.get(p)!.ts;
     this.last = seq;
@@ -332,7 +333,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       n -= keep;
       seqs.sort((a, b) => a - b);
     }
-    for (let i = 0; i < n; i++) this.removeOne(seqs[i]!, false);
+    for (let i = 0; i < n; i++) this.removeOne(seqs[i]!);
     return n;
   }
 
@@ -346,7 +347,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       const m = this.msgs.get(seq);
       // A heap entry outlives its message when the message was removed some other way.
       if (m === undefined || m.ttl <= 0 || m.ts + BigInt(m.ttl) * NS_PER_SEC !== d) continue;
-      out.push({ seq, subject: this.removeOne(seq, false)!, marker: isMarkerHeader(m.hdr) });
+      out.push({ seq, subject: this.removeOne(seq)!, marker: isMarkerHeader(m.hdr) });
     }
     const maxAge = this.lim.maxAgeNanos;
     if (maxAge > 0n) {
@@ -354,7 +355,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       for (const [seq, m] of this.msgs) {
         if (m.ts > cutoff) break;
         if (m.ttl === TTL_NEVER) continue;
-        out.push({ seq, subject: this.removeOne(seq, false)!, marker: isMarkerHeader(m.hdr) });
+        out.push({ seq, subject: this.removeOne(seq)!, marker: isMarkerHeader(m.hdr) });
       }
     }
     return out;

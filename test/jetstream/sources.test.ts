@@ -264,6 +264,23 @@ describe("stream mirrors", () => {
     assert.deepEqual((await get(nc, "ODDM", 5)).message, (await get(nc, "SRC", 5)).message);
   });
 
+  test("memory streams: erasing a message at the origin or at its mirror leaves the other's copy whole", async () => {
+    // A memory mirror may hold the very bytes its origin holds; an erase must not scrub them.
+    const nc = fx.nc;
+    await create(nc, { name: "MEMO", subjects: ["memo.*"], storage: "memory" });
+    await create(nc, { name: "MEMM", mirror: { name: "MEMO" }, storage: "memory" });
+    for (let i = 1; i <= 3; i++) await pub(nc, `memo.${i}`, `payload ${i}`, { "X-N": String(i) });
+    await countIs(nc, "MEMM", 3);
+    const before = [(await get(nc, "MEMM", 1)).message, (await get(nc, "MEMO", 2)).message];
+    assert.equal(Buffer.from(before[0].data, "base64").toString(), "payload 1");
+    assert.equal((await api(nc, "$JS.API.STREAM.MSG.DELETE.MEMO", { seq: 1 })).success, true, "erase at the origin");
+    assert.equal((await api(nc, "$JS.API.STREAM.MSG.DELETE.MEMM", { seq: 2 })).success, true, "erase at the mirror");
+    assert.deepEqual((await get(nc, "MEMM", 1)).message, before[0], "the mirror's message 1");
+    assert.deepEqual((await get(nc, "MEMO", 2)).message, before[1], "the origin's message 2");
+    assert.equal(errCode(await get(nc, "MEMO", 1)), 10037);
+    assert.equal(errCode(await get(nc, "MEMM", 2)), 10037);
+  });
+
   test("mirror_direct: a mirror answers direct gets for its origin once the origin is gone", async () => {
     const nc = fx.nc;
     await create(nc, { name: "DO", subjects: ["do.*"], allow_direct: true });
