@@ -38,19 +38,15 @@ async function createConsumer(c: ConsumerConn, stream: string, name: string, con
   if (r.error) throw new Error(`consumer create: ${JSON.stringify(r.error)}`);
 }
 
-/** Fetches batches of `batch` with explicit acks until n messages are in and the last ack is confirmed. */
-async function fetchWithAcks(port: number, stream: string, n: number, batch: number, rep: number): Promise<number> {
-  const c = await ConsumerConn.open(port);
-  const name = `fetch${batch}_${rep}`;
-  await createConsumer(c, stream, name, { durable_name: name, ack_policy: "explicit" });
-  const body = JSON.stringify({ batch, expires: 5_000_000_000 });
-  const ask = `PUB $JS.API.CONSUMER.MSG.NEXT.${stream}.${name} fetch.in ${body.length}\r\n${body}\r\n`;
-  c.send("SUB fetch.in 1\r\nSUB ackack 2\r\n");
-  await c.ping();
-  let received = 0;
-  let inBatch = 0;
-  const t0 = process.hrtime.bigint();
-  await new Promise<void>((resolve) => {
+/**
+ * Pulls n messages with `ask` (a CONSUMER.MSG.NEXT publish replying to sid 1), acking each and
+ * asking again after every `batch`; resolves once the n-th is in, or with confirmLast once its
+ * ack is confirmed (the reply to an ack with a reply subject, on sid 2).
+ */
+function pullAndAck(c: ConsumerConn, ask: string, n: number, batch: number, confirmLast: boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let received = 0;
+    let inBatch = 0;
     c.onFrame = (f) => {
       if (f.sid === 2) return resolve();
       if (f.sid !== 1) return;
@@ -64,8 +60,10 @@ async function fetchWithAcks(port: number, stream: string, n: number, batch: num
       }
       received++;
       inBatch++;
-      c.send(received === n ? `PUB ${f.reply} ackack 4\r\n+ACK\r\n` : `PUB ${f.reply} 4\r\n+ACK\r\n`);
-      if (inBatch === batch && received < n) {
+      const last = received === n;
+      c.send(last && confirmLast ? `PUB ${f.reply} ackack 4\r\n+ACK\r\n` : `PUB ${f.reply} 4\r\n+ACK\r\n`);
+      if (last && !confirmLast) return resolve();
+      if (inBatch === batch && !last) {
         inBatch = 0;
         c.send(ask);
       }
@@ -73,6 +71,19 @@ async function fetchWithAcks(port: number, stream: string, n: number, batch: num
     c.send(ask);
     c.flush();
   });
+}
+
+/** Fetches batches of `batch` with explicit acks until n messages are in and the last ack is confirmed. */
+async function fetchWithAcks(port: number, stream: string, n: number, batch: number, rep: number): Promise<number> {
+  const c = await ConsumerConn.open(port);
+  const name = `fetch${batch}_${rep}`;
+  await createConsumer(c, stream, name, { durable_name: name, ack_policy: "explicit" });
+  const body = JSON.stringify({ batch, expires: 5_000_000_000 });
+  const ask = `PUB $JS.API.CONSUMER.MSG.NEXT.${stream}.${name} fetch.in ${body.length}\r\n${body}\r\n`;
+  c.send("SUB fetch.in 1\r\nSUB ackack 2\r\n");
+  await c.ping();
+  const t0 = process.hrtime.bigint();
+  await pullAndAck(c, ask, n, batch, true);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   c.close();
   return n / secs;
@@ -117,30 +128,7 @@ async function liveTail(port: number, n: number, rep: number): Promise<number> {
   const ask = `PUB $JS.API.CONSUMER.MSG.NEXT.${stream}.tail live.in ${body.length}\r\n${body}\r\n`;
   c.send("SUB live.in 1\r\n");
   await c.ping();
-  let received = 0;
-  let inBatch = 0;
-  const done = new Promise<void>((resolve) => {
-    c.onFrame = (f) => {
-      if (f.sid !== 1) return;
-      if (f.status !== 0) {
-        if (f.status >= 400 && received < n) {
-          inBatch = 0;
-          c.send(ask);
-        }
-        return;
-      }
-      received++;
-      inBatch++;
-      c.send(`PUB ${f.reply} 4\r\n+ACK\r\n`);
-      if (received === n) resolve();
-      else if (inBatch === 1000) {
-        inBatch = 0;
-        c.send(ask);
-      }
-    };
-  });
-  c.send(ask);
-  c.flush();
+  const done = pullAndAck(c, ask, n, 1000, false);
   const t0 = process.hrtime.bigint();
   await asyncPublish(port, subject, 16, n, 2000);
   await done;
