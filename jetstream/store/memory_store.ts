@@ -46,6 +46,17 @@ import { TtlHeap } from "./ttl_heap.js";
 
 const NS_PER_SEC = 1_000_000_000n;
 
+/**
+ * The bytes as a Buffer to keep: the caller's own, unless they are a small part of a larger
+ * buffer than Node's allocation pool (a batch read, say), which keeping them would keep alive
+ * whole; those are copied.
+ */
+function keepable(u: Uint8Array): Buffer {
+  const whole = u.buffer.byteLength;
+  if (whole > Buffer.poolSize && u.byteLength * 2 < whole) return Buffer.from(u);
+  return asBuffer(u);
+}
+
 class MemMsg {
   constructor(
     readonly e: SubjectEntry,
@@ -154,7 +165,7 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
       this.index.add(e);
     }
     // Kept as given, not copied: the caller hands its buffers over (StreamStore.storeMsg).
-    const m = new MemMsg(e, ts, hlen > 0 ? asBuffer(hdr!) : null, asBuffer(data), ttl);
+    const m = new MemMsg(e, ts, hlen > 0 ? keepable(hdr!) : null, keepable(data), ttl);
     this.msgs.set(seq, m);
     if (this.msgs.size === 1) {
       this.first = seq;

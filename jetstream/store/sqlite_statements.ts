@@ -39,7 +39,6 @@ export function blob(v: unknown): Buffer {
   return v;
 }
 
-
 export function prepareStatements(db: DB) {
   const p = (sql: string): Stmt => db.prepare(sql);
   const row = "ts, sid, ttl, crc, hdr, data";
