@@ -170,6 +170,10 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
       if (e.msgs === 0) {
         this.index.delete(e);
         this.s.delSubject.run(e.sid);
+      } else if (e.msgs === 1) {
+        // The one left is the other end (a KV key with history 1 after every put).
+        if (seq === e.first) e.first = e.last;
+        else if (seq === e.last) e.last = e.first;
       } else if (seq === e.first) {
         e.first = this.nextOfSid(e.sid, seq);
       } else if (seq === e.last) {
@@ -188,13 +192,19 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
   }
 
   private setFirstFrom(seq: number): void {
+    const held = this.rows;
+    if (held.length > 0 && held.length / 8 === this.msgs) {
+      // Every message left is held (newer than any row in the database): the first held is first.
+      this.first = held[0] as number;
+      this.firstTs = held[1] as bigint;
+      return;
+    }
     const r = this.s.firstFrom.get(seq) as [bigint, bigint] | undefined;
     if (r !== undefined) {
       this.first = Number(r[0]);
       this.firstTs = r[1];
       return;
     }
-    const held = this.rows;
     for (let j = 0; j < held.length; j += 8) {
       if ((held[j] as number) >= seq) {
         this.first = held[j] as number;
