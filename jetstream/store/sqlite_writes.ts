@@ -39,7 +39,9 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
     try {
       this.beginWrite();
       if (e === undefined) {
-        const sid = this.q.insSubject.get(subject) as number;
+        const q = this.q;
+        const ins = q.insSubject.run(subject);
+        const sid = ins.changes === 1 ? Number(ins.lastInsertRowid) : (q.subjectSid.get(subject) as number);
         e = new SubjectEntry(subject, sid, subjectBytes(subject));
         this.index.add(e);
       }
@@ -154,7 +156,8 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
         held.splice(j, 8);
       } else {
         if (secure) this.db.pragma("secure_delete = 1");
-        r = (withHdr ? this.s.delOneHdr : this.s.delOne).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
+        r = (withHdr ? this.s.sizeOfHdr : this.s.sizeOf).get(seq) as [number, number | null, number, Uint8Array | null] | undefined;
+        if (r !== undefined) this.s.delOne.run(seq);
         if (secure) this.db.pragma("secure_delete = 0");
       }
       if (r === undefined) return null;

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { StreamExistsError, StreamNotFoundError } from "../../jetstream/store/errors.js";
 import { StoreManager } from "../../jetstream/store/manager.js";
 import { encodeName } from "../../jetstream/store/names.js";
@@ -260,6 +261,33 @@ test("first_seq and purge keep sequence numbering across restarts", () => {
     const st = m2.openStream("A", "FS").state();
     assert.deepEqual([st.msgs, st.firstSeq, st.lastSeq, st.firstTs, st.lastTs], [0, 1002, 1001, 0n, 6n]);
     m2.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a subject row without messages is taken up again by the next message on that subject", () => {
+  // No write leaves one (the last message of a subject takes its row along), but a file may have
+  // one; the store must reuse it rather than fail on the unique subject.
+  const dir = tempDir("orphan-subject");
+  try {
+    const m = StoreManager.open(dir.path);
+    const path = m.createStream("A", "OS", "file").path!;
+    m.close();
+    const db = new Database(path);
+    db.prepare("INSERT INTO subjects (subject) VALUES (?)").run("orphan.x");
+    db.close();
+    const m2 = StoreManager.open(dir.path);
+    const s = m2.openStream("A", "OS");
+    s.storeMsg(1, 5n, "orphan.x", null, Buffer.from("one"));
+    s.storeMsg(2, 6n, "fresh.y", null, Buffer.from("two"));
+    m2.close();
+    const m3 = StoreManager.open(dir.path, { verify: "full" });
+    const s3 = m3.openStream("A", "OS");
+    assert.deepEqual([s3.loadMsg(1)?.subject, s3.loadMsg(1)?.data.toString()], ["orphan.x", "one"]);
+    assert.deepEqual([s3.loadMsg(2)?.subject, s3.loadMsg(2)?.data.toString()], ["fresh.y", "two"]);
+    assert.deepEqual(s3.subjectsState(">"), new Map([["fresh.y", { msgs: 1, first: 2, last: 2 }], ["orphan.x", { msgs: 1, first: 1, last: 1 }]]));
+    m3.close();
   } finally {
     dir.remove();
   }
