@@ -153,7 +153,11 @@ export interface StreamStore {
   skipMsgs(seq: number, count: number, ts: Nanos): void;
   /** Returns whether the message existed. */
   removeMsg(seq: number): boolean;
-  /** Like removeMsg, and overwrites the stored bytes. */
+  /**
+   * Like removeMsg, and overwrites the stored bytes on disk (the file store). A memory store only
+   * removes: the bytes may be shared with other holders (see storeMsg), as nats-server's memory
+   * store also leaves the old bytes to the collector.
+   */
   eraseMsg(seq: number): boolean;
   /** Removes everything; lastSeq is kept, firstSeq becomes lastSeq + 1. Returns the count removed. */
   purge(): number;
