@@ -2,9 +2,8 @@
 // into a file stream (tsnats with its default fsync-on-commit and with a lazy sync interval) and
 // into a memory stream (the publish path without the file store), a publisher that waits for
 // each PubAck, MSG.GET and DIRECT.GET rates, KV put/get, and start-up time and RSS with
-// 1,000,000 stored messages. Each figure is the median of a few rounds; the
-// targets take turns within a round so that background load on the machine falls on all of them
-// alike.
+// 1,000,000 stored messages. Each figure is the median of a few rounds; the targets take turns
+// within a round so that background load on the machine falls on all of them alike.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,17 +52,15 @@ function directGet(i: number): string {
 async function round(t: Target, scale: number): Promise<Map<string, Rate>> {
   const out = new Map<string, Rate>();
   await withServer(t, async (srv) => {
-    for (const size of [16, 1024]) {
-      await createStream(srv.port, { name: `P${size}`, subjects: [`p${size}`], storage: "file", allow_direct: true });
-      const n = Math.round((size === 16 ? 200_000 : 100_000) * scale);
-      out.set(`async publish with acks, ${size} B`, await asyncPublish(srv.port, `p${size}`, size, n, 2000));
-    }
-    // The same into memory streams: what the publish path costs without the file store (sync
-    // settings do not apply, so the two tsnats columns measure the same thing twice).
-    for (const size of [16, 1024]) {
-      await createStream(srv.port, { name: `M${size}`, subjects: [`m${size}`], storage: "memory" });
-      const n = Math.round((size === 16 ? 200_000 : 100_000) * scale);
-      out.set(`async publish with acks, ${size} B, memory stream`, await asyncPublish(srv.port, `m${size}`, size, n, 2000));
+    // Memory streams show what the publish path costs without the file store (sync settings do
+    // not apply there, so the two tsnats columns measure the same thing twice).
+    for (const [storage, name, label] of [["file", "P", ""], ["memory", "M", ", memory stream"]] as const) {
+      for (const size of [16, 1024]) {
+        const subject = `${name.toLowerCase()}${size}`;
+        await createStream(srv.port, { name: `${name}${size}`, subjects: [subject], storage, allow_direct: true });
+        const n = Math.round((size === 16 ? 200_000 : 100_000) * scale);
+        out.set(`async publish with acks, ${size} B${label}`, await asyncPublish(srv.port, subject, size, n, 2000));
+      }
     }
     // One publisher that waits for each PubAck: the sync publish of every client library.
     await createStream(srv.port, { name: "SYNC", subjects: ["sync"], storage: "file" });
