@@ -264,13 +264,26 @@ export class Server implements ClientHost {
 
   private readonly flushAll = (): void => {
     this.flushScheduled = false;
+    this.flushQueued(false);
+  };
+
+  /**
+   * Writes out what every connection has queued now, not at the end of the turn, for a caller in
+   * the middle of a long run of output. Producers a flush lets go resume in a microtask, after the
+   * caller's run: their input must not be parsed inside it.
+   */
+  flushNow(): void {
+    this.flushQueued(true);
+  }
+
+  private flushQueued(deferRelease: boolean): void {
     const list = this.flushList;
     this.flushList = [];
     for (let i = 0; i < list.length; i++) {
       const c = list[i]!;
-      if (!c.closed) c.flush();
+      if (!c.closed) c.flush(deferRelease);
     }
-  };
+  }
 
   // --- the internal API extensions build on ---
 

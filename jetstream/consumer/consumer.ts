@@ -35,6 +35,14 @@ export interface ConsumerHost {
 }
 
 /** At most this much per delivery pass; the rest follows in the next turn. */
+/**
+ * A pull request's batch goes out while it is being read: the first write once this many bytes
+ * are queued, each next one once the batch has doubled. The client, which waits for the batch,
+ * starts on its first messages (and acks them) while the server reads the rest. A batch of 100
+ * 16-byte messages (about 10 KB) leaves in four writes instead of one, a batch of 1000 in seven.
+ * Push consumers do not: their subscriber is already busy with the previous pass.
+ */
+const PULL_FIRST_FLUSH = 2048;
 const PASS_MSGS = 2048;
 const PASS_BYTES = 8 * 1024 * 1024;
 /** Push delivery waits while the subscriber's connection has this much unsent. */
@@ -319,6 +327,7 @@ export class Consumer {
     const core = this.core;
     let msgs = 0;
     let bytes = 0;
+    let flushAt = PULL_FIRST_FLUSH;
     for (;;) {
       if (!push && this.waiting!.isEmpty()) break;
       const m = core.next();
@@ -357,6 +366,10 @@ export class Consumer {
       if (noAckRetention) this.host.deliveredNoAck(this, m.seq);
       msgs++;
       bytes += size;
+      if (!push && bytes >= flushAt) {
+        server.flushNow();
+        flushAt = bytes * 2;
+      }
       if (push) {
         if (this.maxpb > 0) this.trackFlowControl(this.deliverSubject.length + ackReply.length + hlen + m.data.length);
         if (this.maxpb > 0 && this.pbytes > this.maxpb) break;

@@ -479,14 +479,20 @@ export class Client implements Subscriber, ProtocolHandler, Stallable {
     this.host.scheduleFlush(this);
   }
 
-  /** Writes out everything queued. Called once per event-loop turn by the host. */
-  flush(): void {
+  /**
+   * Writes out everything queued. Called once per event-loop turn by the host, or sooner by
+   * Server.flushNow; deferRelease resumes the producers waiting on this connection in a microtask.
+   */
+  flush(deferRelease = false): void {
     this.dirty = false;
     if (this.out.size === 0) return;
     const chunks = this.out.take();
     const ok = this.transport.write(chunks);
     this.backlog = this.transport.backlog;
-    if (this.backlog <= this.host.options.maxPending / 2) this.gate.release();
+    if (this.backlog <= this.host.options.maxPending / 2) {
+      if (deferRelease) queueMicrotask(this.releaseGate);
+      else this.gate.release();
+    }
     if (!ok && this.writeTimer === null && !this.closed) {
       this.writeTimer = setTimeout(() => {
         this.writeTimer = null;
@@ -494,6 +500,8 @@ export class Client implements Subscriber, ProtocolHandler, Stallable {
       }, this.host.options.writeDeadlineMs);
     }
   }
+
+  private readonly releaseGate = (): void => this.gate.release();
 
   /** The transport drained everything it was given. */
   onDrain(): void {
