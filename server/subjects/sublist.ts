@@ -70,6 +70,8 @@ export class Sublist<S extends SublistEntry> {
   private sharedOneToken: boolean[] = [];
   private sharedResults: SublistResult<S>[] = [];
   private sharedNext = 0;
+  /** A bit per slotted prefix's first character (code & 31); stale bits only cost a loop. */
+  private sharedFirst = 0;
   private candidate = "";
   private candidateOneToken = false;
   private cacheEnabled: boolean;
@@ -179,6 +181,13 @@ export class Sublist<S extends SublistEntry> {
   match(subject: string): SublistResult<S> {
     this.stats.matches++;
     if (this.cacheEnabled) {
+      // Shared prefixes first: they answer the unique subjects without hashing them. Their first
+      // characters' bits let every other subject skip the loop.
+      const shared = (this.sharedFirst & (1 << (subject.charCodeAt(0) & 31))) !== 0 ? this.sharedMatch(subject) : null;
+      if (shared !== null) {
+        this.stats.cacheHits++;
+        return shared;
+      }
       const hit = this.cache.get(subject);
       if (hit !== undefined) {
         this.stats.cacheHits++;
@@ -190,11 +199,6 @@ export class Sublist<S extends SublistEntry> {
         this.older.delete(subject);
         this.remember(subject, old);
         return old;
-      }
-      const shared = this.sharedMatch(subject);
-      if (shared !== null) {
-        this.stats.cacheHits++;
-        return shared;
       }
     }
     // An empty token matches nothing.
@@ -241,6 +245,7 @@ export class Sublist<S extends SublistEntry> {
     this.sharedPrefixes[i] = prefix;
     this.sharedOneToken[i] = oneToken;
     this.sharedResults[i] = result;
+    this.sharedFirst |= 1 << (prefix.charCodeAt(0) & 31);
     this.sharedNext = (i + 1) % SHARED_SLOTS;
   }
 
@@ -279,6 +284,7 @@ export class Sublist<S extends SublistEntry> {
     this.sharedOneToken = [];
     this.sharedResults = [];
     this.sharedNext = 0;
+    this.sharedFirst = 0;
     this.candidate = "";
     if (this.cacheSize === 0) return;
     let wildcard = false;
