@@ -288,8 +288,8 @@ export class Server implements ClientHost {
   // --- the internal API extensions build on ---
 
   /** Subscribes an in-process handler; returns the subscription to pass to unsubscribe(). */
-  subscribe(subject: string, handler: MsgHandler, opts: { queue?: string; name?: string } = {}): Subscription {
-    const owner = new InternalSubscriber(opts.name ?? "internal", handler);
+  subscribe(subject: string, handler: MsgHandler, opts: { queue?: string; name?: string; borrow?: boolean } = {}): Subscription {
+    const owner = new InternalSubscriber(opts.name ?? "internal", handler, opts.borrow === true);
     const sub = new Subscription(owner, subject, opts.queue ?? null, "");
     this.addSubscription(sub);
     return sub;

@@ -78,8 +78,10 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
 
   start(): void {
     const server = this.server;
-    this.ackSub = server.subscribe("$JS.ACK.>", (subject, reply, hdrLen, msg) => this.onAck(subject, reply, hdrLen, msg), { name: "jetstream-acks" });
-    this.fcSub = server.subscribe("$JS.FC.>", (subject) => this.onFlowControl(subject), { name: "jetstream-fc" });
+    // Both read the message within the call (an ack's kind, a NAK's delay, a TERM's reason, a
+    // +NXT's request): they borrow it instead of getting a copy.
+    this.ackSub = server.subscribe("$JS.ACK.>", (subject, reply, hdrLen, msg) => this.onAck(subject, reply, hdrLen, msg), { name: "jetstream-acks", borrow: true });
+    this.fcSub = server.subscribe("$JS.FC.>", (subject) => this.onFlowControl(subject), { name: "jetstream-fc", borrow: true });
     this.recover();
   }
 

@@ -12,14 +12,17 @@ export type MsgHandler = (subject: string, reply: string | null, hdrLen: number,
 export class InternalSubscriber implements Subscriber {
   readonly kind = "internal" as const;
 
+  /** borrow: the handler is done with the message when it returns, and gets a view, not a copy. */
   constructor(
     readonly name: string,
     private readonly handler: MsgHandler,
+    private readonly borrow = false,
   ) {}
 
   deliver(sub: Subscription, subject: string, reply: string | null, hdrLen: number, buf: Buffer, start: number, end: number, publisher: Subscriber | null): boolean {
     if (sub.closed) return false;
     sub.nm++;
+    if (this.borrow) return this.handler(subject, reply, hdrLen, buf.subarray(start, end), publisher, sub) !== false;
     // Handlers may keep the message past the call, and buf may be a transport's read buffer
     // that is reused once the parser returns: they get their own copy.
     const copy = Buffer.allocUnsafe(end - start);
