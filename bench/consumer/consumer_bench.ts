@@ -4,13 +4,15 @@
 // push consumer (flow control, no acks) replaying 1,000,000 messages, and a pull consumer at the
 // tail of a stream while it is being published to. A fetch or push run ends when the last
 // message's ack is confirmed (an ack with a reply), so the acks' cost is inside the figure.
-// All servers run at once and the scenarios alternate between them, each repeated, best taken:
-// on a shared machine that keeps a burst of outside load from landing on one server only.
+// All servers run at once and the scenarios alternate between them, each repeated: on a shared
+// machine that keeps a burst of outside load from landing on one server only. Each cell is the
+// median of the rounds, with their lowest and highest; the ratio is that of the medians (the best
+// round would favour whichever server varies most).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asyncPublish } from "../jetstream/js_load.js";
-import { fmtRate, launch, referenceBinary, table, type BenchServer } from "../lib/servers.js";
+import { fmtSpread, launch, median, referenceBinary, table, type BenchServer } from "../lib/servers.js";
 import { ConsumerConn, request } from "./consumer_load.js";
 
 type Target = { label: string; name: "tsnats" | "nats-server"; conf: (dir: string) => string };
@@ -176,13 +178,13 @@ async function orderedReplay(port: number, stream: string, n: number, rep: numbe
 export async function consumerBench(quick: boolean): Promise<string> {
   const n = quick ? 20_000 : 200_000;
   const replay = quick ? 100_000 : 1_000_000;
-  const reps = quick ? 2 : 3;
+  const reps = quick ? 2 : 5;
   const targets = referenceBinary() ? TARGETS : TARGETS.filter((t) => t.name === "tsnats");
-  const results = new Map<string, Map<string, number>>();
+  const results = new Map<string, Map<string, number[]>>();
   const record = (k: string, label: string, v: number) => {
     if (!results.has(k)) results.set(k, new Map());
     const m = results.get(k)!;
-    m.set(label, Math.max(m.get(label) ?? 0, v));
+    m.set(label, [...(m.get(label) ?? []), v]);
   };
   const running: { t: Target; srv: BenchServer; dir: string }[] = [];
   try {
@@ -213,10 +215,11 @@ export async function consumerBench(quick: boolean): Promise<string> {
   }
   const ref = targets.find((t) => t.name === "nats-server")?.label;
   const ours = targets.filter((t) => t.name === "tsnats").map((t) => t.label);
-  const rows: (string | number)[][] = [["scenario (messages/s, best of " + reps + ")", ...targets.map((t) => t.label), ...(ref ? ours.map((o) => `ratio ${o.replace("tsnats ", "")}`) : [])]];
+  const rows: (string | number)[][] = [[`scenario (messages/s, median of ${reps} [lowest-highest])`, ...targets.map((t) => t.label), ...(ref ? ours.map((o) => `ratio ${o.replace("tsnats ", "")}`) : [])]];
   for (const [k, m] of results) {
-    const row: (string | number)[] = [k, ...targets.map((t) => fmtRate(m.get(t.label) ?? 0))];
-    if (ref) for (const o of ours) row.push(`${((m.get(o) ?? 0) / (m.get(ref) ?? 1)).toFixed(2)}x`);
+    const row: (string | number)[] = [k, ...targets.map((t) => fmtSpread(m.get(t.label) ?? []))];
+    const med = (label: string) => median(m.get(label) ?? [0]);
+    if (ref) for (const o of ours) row.push(`${(med(o) / med(ref)).toFixed(2)}x`);
     rows.push(row);
   }
   return `JetStream consumers, 16 B messages, file storage\n${table(rows)}\n`;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { apiCall, asyncPublish, Conn, directGetError, jsonError, pipelinedRequests, syncPublish, type Rate } from "./js_load.js";
-import { fmtRate, launch, referenceBinary, table, type BenchServer } from "../lib/servers.js";
+import { fmtRate, launch, median, referenceBinary, table, type BenchServer } from "../lib/servers.js";
 
 type Target = { label: string; name: "tsnats" | "nats-server"; conf: (dir: string) => string };
 
@@ -75,11 +75,6 @@ async function round(t: Target, scale: number): Promise<Map<string, Rate>> {
     out.set("KV get (DIRECT.GET.<stream>.<key>)", await pipelinedRequests(srv.port, (i) => `PUB $JS.API.DIRECT.GET.KV_b.$KV.b.key rep.${i} 0\r\n\r\n`, n, 500, directGetError));
   });
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 export async function jsBench(quick: boolean): Promise<string> {

@@ -102,3 +102,16 @@ export function fmtRate(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k/s`;
   return `${n.toFixed(0)}/s`;
 }
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** The median rate, with the lowest and highest of the rounds after it. */
+export function fmtSpread(xs: number[]): string {
+  if (xs.length === 0) return "-";
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return `${fmtRate(median(xs))} [${fmtRate(lo).replace("/s", "")}-${fmtRate(hi).replace("/s", "")}]`;
+}
