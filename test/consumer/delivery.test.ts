@@ -130,6 +130,38 @@ describe("consumer delivery rules", () => {
     assert.deepEqual([ci.delivered.consumer_seq, ci.delivered.stream_seq], [6, 3]);
   });
 
+  test("+TERM ends a message's deliveries; its advisory carries the reason, for acks sent in one write", async () => {
+    const st = await stream(3);
+    await consumer(st, "c", { durable_name: "c", ack_policy: "explicit", ack_wait: 30_000 * MS });
+    const adv = fx.w.sub(`$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${st}.c`);
+    const inbox = fx.w.sub(`_INBOX.${st}`);
+    fx.w.pub(`$JS.API.CONSUMER.MSG.NEXT.${st}.c`, `_INBOX.${st}`, '{"batch":3}');
+    const got = await fx.w.take(inbox, 3);
+    // All three in one write, with other traffic after them in the same buffer.
+    const frame = (subject: string, body: string) => `PUB ${subject} ${Buffer.byteLength(body)}\r\n${body}\r\n`;
+    fx.w.send(frame(got[0]!.reply!, "+TERM bad input") + frame(got[1]!.reply!, "+TERM") + frame(got[2]!.reply!, "+TERM  spaced reason ") + frame(`${st}.other`, "x".repeat(64)));
+    const advs = (await fx.w.take(adv, 3)).map((m) => JSON.parse(m.data.toString()));
+    assert.deepEqual(
+      advs.map((a) => [a.stream_seq, a.consumer_seq, a.deliveries, a.reason]),
+      [
+        [1, 1, 1, "bad input"],
+        [2, 2, 1, undefined],
+        [3, 3, 1, "spaced reason"],
+      ],
+    );
+    assert.ok(advs.every((a) => a.type === "io.nats.jetstream.advisory.v1.terminated" && a.stream === st && a.consumer === "c"));
+    const ci = await info(st, "c");
+    assert.equal(ci.num_ack_pending, 0);
+    assert.equal(ci.num_redelivered, 0);
+    assert.deepEqual([ci.ack_floor.consumer_seq, ci.ack_floor.stream_seq], [3, 3]);
+    // Only the message published after the acks is left to deliver.
+    const r = fx.w.sub(`_INBOX.${st}.r`);
+    fx.w.pub(`$JS.API.CONSUMER.MSG.NEXT.${st}.c`, `_INBOX.${st}.r`, '{"batch":1}');
+    const [rest] = await fx.w.take(r, 1);
+    assert.equal(ackInfo(rest!.reply!).sseq, 4);
+    assert.equal((await info(st, "c")).num_pending, 0);
+  });
+
   test("max_ack_pending: deliveries stop at the limit and resume one per ack", async () => {
     const st = await stream(20);
     const sid = fx.w.sub(`push.${st}`);
