@@ -120,15 +120,17 @@ class SubjectCache {
   private str = "";
   get(buf: Buffer, s: number, e: number): string {
     const n = e - s;
-    if (n === this.len) {
-      const b = this.bytes;
+    const b = this.bytes;
+    // Subjects unique per message (acks, replies) differ at the end: look there first.
+    if (n === this.len && n > 0 && b[n - 1] === buf[e - 1]) {
       let i = 0;
       while (i < n && b[i] === buf[s + i]) i++;
       if (i === n) return this.str;
     }
     const str = decode(buf, s, e);
-    if (n <= this.bytes.length) {
-      buf.copy(this.bytes, 0, s, e);
+    if (n <= b.length) {
+      // A loop beats a native copy call at these lengths.
+      for (let i = 0; i < n; i++) b[i] = buf[s + i]!;
       this.len = n;
       this.str = str;
     }
