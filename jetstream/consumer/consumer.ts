@@ -34,7 +34,6 @@ export interface ConsumerHost {
   sync(c: Consumer): void;
 }
 
-/** At most this much per delivery pass; the rest follows in the next turn. */
 /**
  * A pull request's batch goes out while it is being read: the first write once this many bytes
  * are queued, each next one once the batch has doubled. The client, which waits for the batch,
@@ -43,6 +42,7 @@ export interface ConsumerHost {
  * Push consumers do not: their subscriber is already busy with the previous pass.
  */
 const PULL_FIRST_FLUSH = 2048;
+/** At most this much per delivery pass; the rest follows in the next turn. */
 const PASS_MSGS = 2048;
 const PASS_BYTES = 8 * 1024 * 1024;
 /** Push delivery waits while the subscriber's connection has this much unsent. */
