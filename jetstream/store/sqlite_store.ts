@@ -613,8 +613,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   }
 }
 
-/** fdatasync(path) on the threadpool, plus fsync of its directory the first time (new file). */
-/** fdatasync of the WAL (null: there is none, nothing to sync), then once the directory. */
+/** fdatasync of the WAL on the threadpool (null: there is none, nothing to sync), then fsync of its directory when given (the first time: a new file). */
 function syncFile(fd: number | null, dir: string | null, done: (err: Error | null) => void): void {
   const syncDir = (): void => {
     if (dir === null) return done(null);
