@@ -36,10 +36,11 @@ export interface ConsumerHost {
 
 /**
  * A pull request's batch goes out while it is being read: the first write once this many bytes
- * are queued, each next one once the batch has doubled. The client, which waits for the batch,
- * starts on its first messages (and acks them) while the server reads the rest. A batch of 100
- * 16-byte messages (about 10 KB) leaves in four writes instead of one, a batch of 1000 in seven.
- * Push consumers do not: their subscriber is already busy with the previous pass.
+ * (subjects, ack replies, headers and payloads) are queued, each next one once the batch has
+ * doubled. The client, which waits for the batch, starts on its first messages (and acks them)
+ * while the server reads the rest. A batch of 100 16-byte messages leaves in three writes instead
+ * of one, a batch of 1000 in seven. Push consumers do not: their subscriber is already busy with
+ * the previous pass.
  */
 const PULL_FIRST_FLUSH = 2048;
 /** At most this much per delivery pass; the rest follows in the next turn. */
