@@ -39,7 +39,7 @@ export interface ConsumerHost {
  * (subjects, ack replies, headers and payloads) are queued, each next one once the batch has
  * doubled. The client, which waits for the batch, starts on its first messages (and acks them)
  * while the server reads the rest. A batch of 100 16-byte messages leaves in three writes instead
- * of one, a batch of 1000 in seven. Push consumers do not: their subscriber is already busy with
+ * of one, a batch of 1000 in six. Push consumers do not: their subscriber is already busy with
  * the previous pass.
  */
 const PULL_FIRST_FLUSH = 2048;
