@@ -191,6 +191,29 @@ describe("JetStream over websocket", () => {
     assert.equal(info.ack_floor.stream_seq, 20);
   });
 
+  test("a large pull batch over websocket arrives whole and in order (it leaves in several writes)", async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "WSBATCH", subjects: ["wsbatch"] });
+    await jsm.consumers.add("WSBATCH", { durable_name: "big", ack_policy: AckPolicy.Explicit });
+    const js = jetstream(nc);
+    const n = 500;
+    const body = (i: number) => `${i}:${"x".repeat(60)}`;
+    await Promise.all(Array.from({ length: n }, (_, i) => js.publish("wsbatch", body(i + 1))));
+    const c = await js.consumers.get("WSBATCH", "big");
+    // One pull request for all of them: about 60 KB, far past the first early write.
+    const it = await c.fetch({ max_messages: n, expires: 10_000 });
+    const got: [number, string][] = [];
+    for await (const msg of it) {
+      got.push([msg.seq, msg.string()]);
+      msg.ack();
+    }
+    assert.deepEqual(got, Array.from({ length: n }, (_, i) => [i + 1, body(i + 1)]));
+    await nc.flush();
+    const info = await jsm.consumers.info("WSBATCH", "big");
+    assert.equal(info.num_pending, 0);
+    assert.equal(info.delivered.stream_seq, n);
+  });
+
   test("a TCP publisher's JetStream messages reach a websocket consumer (and the reverse)", async () => {
     const tcp = await connect({ servers: srv.url, name: "tcp-js" });
     try {
