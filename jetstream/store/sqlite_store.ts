@@ -12,7 +12,7 @@
 // checkpoints), open and load, metadata and the consumers (sqlite_consumers.ts holds their rows).
 // sqlite_statements.ts has the SQL, sqlite_open.ts creates and opens the files.
 
-import { close as fsClose, closeSync, fdatasync, fsync, open as fsOpen, openSync } from "node:fs";
+import { close as fsClose, closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, open as fsOpen, openSync } from "node:fs";
 import type { CheckpointTicket, Checkpointer } from "./checkpointer.js";
 import type { MsgCache } from "./msg_cache.js";
 import { dirname } from "node:path";
@@ -99,6 +99,15 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   private ckptAgain = false;
   /** The checkpoint thread left only a short tail, to be copied here after the turn's commit. */
   private copyTail = false;
+  /**
+   * The database file, for the fsync after a tail copy. Opened with the store, so that a write
+   * error on the file from then on is reported to its fsync.
+   */
+  private dbFd: number | null = null;
+  /** A tail copy's database fsync has not returned: no COMMIT until it has (see copyWalTail). */
+  private holdCommits = false;
+  /** That fsync is still using dbFd. */
+  private dbSyncInFlight = false;
   /** commitSeq covered by the last complete checkpoint. */
   private lastCheckpointed = 0;
   private readonly checkpointer: Checkpointer;
@@ -119,6 +128,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     this.checkpointer = opts.checkpointer;
     this.cache = opts.msgCache ?? null;
     this.pageSize = db.pragma("page_size", { simple: true }) as number;
+    this.dbFd = openSync(path, "r");
   }
 
   get stream(): StreamStore {
@@ -140,8 +150,9 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   /** `expected` is the stream name, or a test of the stored name for a file whose path does not tell it. */
   static open(path: string, account: string, expected: ExpectedName, opts: SqliteStoreOptions): SqliteStreamStore {
     const { db, lock, walPresent, name, corrupt, fail } = openDatabase(path, account, expected, opts);
+    let store: SqliteStreamStore | null = null;
     try {
-      const store = new SqliteStreamStore(db, path, account, name, opts.commit, opts);
+      store = new SqliteStreamStore(db, path, account, name, opts.commit, opts);
       store.load(corrupt);
       if (opts.verify === "full") store.verifyAll(corrupt);
       store.lock = lock;
@@ -150,6 +161,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       if (walPresent) store.requestCheckpoint();
       return store;
     } catch (e) {
+      store?.closeDbFd();
       return fail(e);
     }
   }
@@ -252,7 +264,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   }
 
   commitPending(): void {
-    if (!this.inTx) return;
+    if (!this.inTx || this.holdCommits) return;
     if (!this.wrote) {
       try {
         this.s.commit.run();
@@ -297,14 +309,72 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     if (this.walDebt >= CHECKPOINT_BYTES) this.requestCheckpoint();
   }
 
-  /** Copies what is left in the WAL into the database on this thread (a short tail only). */
+  /**
+   * Copies what is left in the WAL into the database on this thread (a short tail only), so that
+   * the next commit can start the log over. Inside the pragma SQLite would sync the WAL before
+   * the copy and the database after it; the second sync is the slow one (tens of ms under load),
+   * so it runs on the threadpool instead, and until it returns no COMMIT runs: a commit is what
+   * starts the log over, overwriting frames whose pages might not be on disk yet. Nothing else
+   * writes the WAL meanwhile: every write waits in the turn's transaction, and cache spill (which
+   * writes frames before the commit) is off until then.
+   */
   private copyWalTail(): void {
     this.copyTail = false;
+    if (this.holdCommits || this.failed !== null || this.isClosed || this.dbFd === null) return;
     try {
-      this.db.pragma("wal_checkpoint(PASSIVE)");
+      // The pages copied must come from frames on disk; inline commits synced their own.
+      if (this.syncMode !== "inline") {
+        const wal = this.walFile();
+        if (wal !== null) fdatasyncSync(wal);
+      }
+      this.db.pragma("synchronous = OFF");
+      try {
+        this.db.pragma("wal_checkpoint(PASSIVE)");
+      } finally {
+        this.db.pragma(`synchronous = ${this.syncMode === "inline" ? "FULL" : "NORMAL"}`);
+      }
+      this.db.pragma("cache_spill = OFF");
     } catch (e) {
       this.abortQuiet(e);
+      return;
     }
+    this.holdCommits = true;
+    this.dbSyncInFlight = true;
+    fsync(this.dbFd, (err) => this.tailSynced(err));
+  }
+
+  private tailSynced(err: Error | null): void {
+    this.dbSyncInFlight = false;
+    if (this.isClosed) {
+      // close() synced the file itself and left the descriptor to us.
+      this.closeDbFd();
+      return;
+    }
+    if (!this.holdCommits) return;
+    this.holdCommits = false;
+    try {
+      this.db.pragma("cache_spill = ON");
+    } catch (e) {
+      if (err === null) err = e as Error;
+    }
+    // Without that sync the log must not start over, so nothing more may be committed: the held
+    // transaction rolls back and its callbacks hear the error (from the commit pass below).
+    if (err !== null) this.abortQuiet(err);
+    this.gc.enqueue(this);
+  }
+
+  /** The WAL's descriptor for our own syncs (null: there is no WAL yet). */
+  private walFile(): number | null {
+    if (this.walFd === null) {
+      try {
+        // The WAL lives as long as the connection: SQLite restarts and truncates it in place.
+        this.walFd = openSync(`${this.path}-wal`, "r");
+      } catch (e) {
+        // No WAL means nothing was ever written to it.
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+    }
+    return this.walFd;
   }
 
   /** Hands a checkpoint to the checkpoint thread (one at a time per stream). */
@@ -340,6 +410,8 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   }
 
   notifyCommitted(): void {
+    // Held: the commit pass after the database sync runs the callbacks.
+    if (this.holdCommits) return;
     this.queued = false;
     const cbs = this.cbs;
     if (cbs.length === 0) return;
@@ -359,14 +431,10 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     const covers = this.commitSeq;
     const dir = this.dirSynced ? null : dirname(this.path);
     let openErr: Error | null = null;
-    if (this.walFd === null) {
-      try {
-        // The WAL lives as long as the connection: SQLite restarts and truncates it in place.
-        this.walFd = openSync(`${this.path}-wal`, "r");
-      } catch (e) {
-        // No WAL means nothing was ever written to it.
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") openErr = e as Error;
-      }
+    try {
+      this.walFile();
+    } catch (e) {
+      openErr = e as Error;
     }
     const after = (err: Error | null): void => {
       this.syncing = false;
@@ -435,6 +503,16 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
 
   close(): void {
     if (this.isClosed) return;
+    if (this.holdCommits) {
+      // A tail copy's sync is still out: do it here, so that the last commit may go.
+      this.holdCommits = false;
+      try {
+        fsyncSync(this.dbFd!);
+        this.db.pragma("cache_spill = ON");
+      } catch (e) {
+        this.abortQuiet(e);
+      }
+    }
     if (!this.failed) this.commitPending();
     this.isClosed = true;
     this.cache?.forget(this);
@@ -452,8 +530,9 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       // The data stays in the WAL for the next open, but it may not be on stable storage.
       if (!this.failed && this.syncMode === "background") this.failed = new StoreFailedError(this.name, e);
     }
-    // An fdatasync in flight still uses the descriptor; it closes it when it returns.
+    // A sync in flight still uses its descriptor; it closes it when it returns.
     if (!this.syncing) this.closeWal();
+    if (!this.dbSyncInFlight) this.closeDbFd();
     try {
       this.db.close();
     } finally {
@@ -466,6 +545,16 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       this.queued = false;
       runCallbacks(cbs, this.failed);
     }
+  }
+
+  private closeDbFd(): void {
+    if (this.dbFd === null) return;
+    try {
+      closeSync(this.dbFd);
+    } catch {
+      // nothing depends on it any more
+    }
+    this.dbFd = null;
   }
 
   private closeWal(): void {

@@ -71,3 +71,49 @@ test("one ack per commit keeps the WAL bounded", async () => {
     assert.ok(max - start < BOUND, `WAL grew by ${((max - start) / 1e6).toFixed(1)} MB over ${2 * COMMITS} one-change commits`);
   });
 });
+
+test("with sync always, large batches restart the log too, and every acknowledged message reads back after reopening", async () => {
+  // 1 KB messages in batches of 500, each batch acknowledged (committed and synced) before the
+  // next: about 160 MB in all, so the log passes the restart size twice over. Restarting it
+  // means copying its tail here and syncing the database before the next commit.
+  const dir = tempDir("wal-always");
+  const n = 160_000;
+  const batch = 500;
+  const data = (seq: number) => {
+    const b = Buffer.alloc(1024, seq & 0xff);
+    b.writeUInt32BE(seq, 0);
+    return b;
+  };
+  try {
+    let m = StoreManager.open(dir.path);
+    const s = m.createStream("ACC", "S", "file");
+    let max = 0;
+    for (let seq = 1; seq <= n; ) {
+      for (const end = Math.min(n, seq + batch - 1); seq <= end; seq++) s.storeMsg(seq, T0 + BigInt(seq), `big.${seq % 7}`, null, data(seq));
+      await s.flush();
+      max = Math.max(max, walSize(s));
+    }
+    assert.ok(max < BOUND, `WAL reached ${(max / 1e6).toFixed(1)} MB while ${((n * 1024) / 1e6).toFixed(0)} MB were written`);
+    m.close();
+    m = StoreManager.open(dir.path);
+    try {
+      const r = m.openStream("ACC", "S");
+      assert.equal(r.state().msgs, n);
+      let seq = 1;
+      while (seq <= n) {
+        const got = r.loadNextMsgs(">", seq, 1000, 1 << 30);
+        assert.ok(got.length > 0, `nothing from ${seq}`);
+        for (const msg of got) {
+          assert.equal(msg.seq, seq);
+          assert.equal(msg.subject, `big.${seq % 7}`);
+          assert.ok(msg.data.equals(data(seq)), `payload of ${seq}`);
+          seq++;
+        }
+      }
+    } finally {
+      m.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
