@@ -548,23 +548,11 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   }
 
   private closeDbFd(): void {
-    if (this.dbFd === null) return;
-    try {
-      closeSync(this.dbFd);
-    } catch {
-      // nothing depends on it any more
-    }
-    this.dbFd = null;
+    this.dbFd = closeQuiet(this.dbFd);
   }
 
   private closeWal(): void {
-    if (this.walFd === null) return;
-    try {
-      closeSync(this.walFd);
-    } catch {
-      // nothing depends on it any more
-    }
-    this.walFd = null;
+    this.walFd = closeQuiet(this.walFd);
   }
 
   private vacuumStep(): void {
@@ -700,6 +688,18 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     this.check();
     return this.consumers.delete(name);
   }
+}
+
+/** Closes a descriptor nothing depends on any more; returns null, for the field that held it. */
+function closeQuiet(fd: number | null): null {
+  if (fd !== null) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone: nothing to do
+    }
+  }
+  return null;
 }
 
 /** fdatasync of the WAL on the threadpool (null: there is none, nothing to sync), then fsync of its directory when given (the first time: a new file). */
