@@ -350,7 +350,6 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       this.closeDbFd();
       return;
     }
-    if (!this.holdCommits) return;
     this.holdCommits = false;
     try {
       this.db.pragma("cache_spill = ON");
