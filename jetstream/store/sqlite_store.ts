@@ -93,6 +93,11 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   private waiters: { need: number; cb: CommitCallback }[] = [];
   /** The WAL, kept open for the background fdatasync. */
   private walFd: number | null = null;
+  /**
+   * The WAL again, for the tail copy's sync, which may run while a background one is out: on a
+   * descriptor of its own, a write error is reported to both (each open file sees it once).
+   */
+  private walTailFd: number | null = null;
 
   private ckpt: CheckpointTicket | null = null;
   /** A sync-interval tick asked for a checkpoint while one was running. */
@@ -323,10 +328,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     if (this.holdCommits || this.failed !== null || this.isClosed || this.dbFd === null) return;
     try {
       // The pages copied must come from frames on disk; inline commits synced their own.
-      if (this.syncMode !== "inline") {
-        const wal = this.walFile();
-        if (wal !== null) fdatasyncSync(wal);
-      }
+      if (this.syncMode !== "inline" && this.walFile() !== null) fdatasyncSync(this.walTailFd!);
       this.db.pragma("synchronous = OFF");
       try {
         this.db.pragma("wal_checkpoint(PASSIVE)");
@@ -362,15 +364,23 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     this.gc.enqueue(this);
   }
 
-  /** The WAL's descriptor for our own syncs (null: there is no WAL yet). */
+  /** Opens the WAL's two descriptors for our own syncs, together; null: there is no WAL yet. */
   private walFile(): number | null {
     if (this.walFd === null) {
+      const wal = `${this.path}-wal`;
       try {
         // The WAL lives as long as the connection: SQLite restarts and truncates it in place.
-        this.walFd = openSync(`${this.path}-wal`, "r");
+        this.walFd = openSync(wal, "r");
       } catch (e) {
         // No WAL means nothing was ever written to it.
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        return null;
+      }
+      try {
+        this.walTailFd = openSync(wal, "r");
+      } catch (e) {
+        this.walFd = closeQuiet(this.walFd);
+        throw e;
       }
     }
     return this.walFd;
@@ -552,6 +562,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
 
   private closeWal(): void {
     this.walFd = closeQuiet(this.walFd);
+    this.walTailFd = closeQuiet(this.walTailFd);
   }
 
   private vacuumStep(): void {
