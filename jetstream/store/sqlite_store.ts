@@ -329,11 +329,13 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     try {
       // The pages copied must come from frames on disk; inline commits synced their own.
       if (this.syncMode !== "inline" && this.walFile() !== null) fdatasyncSync(this.walTailFd!);
+      // Back to whatever the connection was opened with (sqlite_open.ts configure).
+      const sync = this.db.pragma("synchronous", { simple: true }) as number;
       this.db.pragma("synchronous = OFF");
       try {
         this.db.pragma("wal_checkpoint(PASSIVE)");
       } finally {
-        this.db.pragma(`synchronous = ${this.syncMode === "inline" ? "FULL" : "NORMAL"}`);
+        this.db.pragma(`synchronous = ${sync}`);
       }
       this.db.pragma("cache_spill = OFF");
     } catch (e) {
