@@ -24,6 +24,24 @@ const META_COLS = 8;
 const CONCAT_AVG_MAX = 2048;
 
 /** Fills out with the comma-separated integers of s; false unless s is exactly out.length of them. */
+/**
+ * The values for insManyPlain of the ROWS_PER_INSERT held rows from offset i (8 values each, in
+ * the INSERT's order), or null if one of them has a TTL or headers.
+ */
+function plainRows(r: unknown[], i: number): unknown[] | null {
+  const end = i + ROWS_PER_INSERT * 8;
+  for (let j = i; j < end; j += 8) if (r[j + 3] !== 0 || r[j + 6] !== null) return null;
+  const out = new Array<unknown>(ROWS_PER_INSERT * 5);
+  for (let j = i, k = 0; j < end; j += 8, k += 5) {
+    out[k] = r[j];
+    out[k + 1] = r[j + 1];
+    out[k + 2] = r[j + 2];
+    out[k + 3] = r[j + 5];
+    out[k + 4] = r[j + 7];
+  }
+  return out;
+}
+
 function parseNumberList(s: string, out: Float64Array): boolean {
   let n = 0;
   let v = 0;
@@ -80,7 +98,11 @@ export abstract class SqliteStreamReads {
     const rowLen = 8;
     let i = 0;
     try {
-      for (; r.length - i >= ROWS_PER_INSERT * rowLen; i += ROWS_PER_INSERT * rowLen) this.s.insMany.run(r.slice(i, i + ROWS_PER_INSERT * rowLen));
+      for (; r.length - i >= ROWS_PER_INSERT * rowLen; i += ROWS_PER_INSERT * rowLen) {
+        const plain = plainRows(r, i);
+        if (plain !== null) this.s.insManyPlain.run(plain);
+        else this.s.insMany.run(r.slice(i, i + ROWS_PER_INSERT * rowLen));
+      }
       for (; i < r.length; i += rowLen) this.s.ins.run(r.slice(i, i + rowLen));
     } catch (e) {
       this.writeFailed(e);

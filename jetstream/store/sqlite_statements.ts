@@ -48,6 +48,8 @@ export function prepareStatements(db: DB) {
     rollback: p("ROLLBACK"),
     ins: p("INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
     insMany: p(`INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES ${Array(ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`),
+    // The common row (no TTL, no headers) binds five values instead of eight.
+    insManyPlain: p(`INSERT INTO msgs (seq, ts, sid, ttl, expires, crc, hdr, data) VALUES ${Array(ROWS_PER_INSERT).fill("(?, ?, ?, 0, NULL, ?, NULL, ?)").join(", ")}`),
     // A subject row left without messages (none should be) is found by subjectSid instead.
     insSubject: p("INSERT INTO subjects (subject) VALUES (?) ON CONFLICT (subject) DO NOTHING"),
     subjectSid: p("SELECT sid FROM subjects WHERE subject = ?").pluck(),

@@ -246,6 +246,47 @@ test("manager: stream names too long for a file name get a hashed file and are r
   }
 });
 
+test("rows inserted many to a statement keep each row's TTL and headers, whichever statement took them", () => {
+  // Held rows go to the database 32 to a statement: rows without TTL or headers through one that
+  // binds five values per row, any group with one of them through the full one. A turn of runs
+  // of each kind, and a TTL or a header row at the first, a middle and the last place of a group.
+  const dir = tempDir("plain-rows");
+  const special = new Map<number, "ttl" | "hdr">([
+    [33, "ttl"], [49, "hdr"], [64, "ttl"], [97, "hdr"], [130, "ttl"], [131, "hdr"], [160, "hdr"],
+  ]);
+  const expected = (seq: number) => ({
+    seq,
+    ts: 1_700_000_000_000_000_000n + BigInt(seq),
+    subject: `p.${seq % 3}`,
+    hdr: special.get(seq) === "hdr" ? HDR : null,
+    data: payloadFor(seq, 40 + (seq % 17)),
+    ttl: special.get(seq) === "ttl" ? 90 : 0,
+  });
+  const N = 200;
+  try {
+    const m = StoreManager.open(dir.path);
+    const s = m.createStream("A", "PLAIN", "file");
+    for (let seq = 1; seq <= N; seq++) {
+      const e = expected(seq);
+      s.storeMsg(seq, e.ts, e.subject, e.hdr, e.data, e.ttl);
+    }
+    for (let seq = 1; seq <= N; seq++) assert.deepEqual(s.loadMsg(seq), expected(seq), `message ${seq} before the restart`);
+    m.close();
+    const m2 = StoreManager.open(dir.path, { verify: "full" });
+    try {
+      const rec = m2.recover();
+      assert.deepEqual(rec.failures, []);
+      const s2 = m2.openStream("A", "PLAIN");
+      for (let seq = 1; seq <= N; seq++) assert.deepEqual(s2.loadMsg(seq), expected(seq), `message ${seq} after the restart`);
+      assert.equal(s2.nextExpiry(), expected(33).ts + 90n * 1_000_000_000n);
+    } finally {
+      m2.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
 test("first_seq and purge keep sequence numbering across restarts", () => {
   const dir = tempDir("firstseq");
   try {
