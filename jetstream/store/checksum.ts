@@ -63,8 +63,13 @@ export function msgCrc(seq: number, ts: bigint, ttl: number, subject: string, hd
     o += data.copy(onePass, o);
     return crc32(onePassViews[o]!);
   }
-  let c = crc32(onePassViews[24]!);
-  c = add(c, subject);
+  // A large message: the head and the subject still go in one call, the rest by reference.
+  let c: number;
+  if (subject.length * 3 <= ONE_PASS) {
+    c = crc32(onePassViews[24 + onePass.write(subject, 24, "utf8")]!);
+  } else {
+    c = add(crc32(onePassViews[24]!), subject);
+  }
   if (hdr !== null) c = add(c, hdr);
   return add(c, data);
 }
