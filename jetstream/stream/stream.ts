@@ -162,13 +162,14 @@ export class Stream {
       for (let i = 0; i < acks.length; i += 2) this.host.publish(acks[i]!, null, null, Buffer.from(acks[i + 1]!));
       return;
     }
-    // One buffer for the whole commit's PubAcks (the server copies what it sends).
-    let total = 0;
-    for (let i = 1; i < acks.length; i += 2) total += acks[i]!.length;
-    const buf = Buffer.allocUnsafe(total);
+    // One buffer for the whole commit's PubAcks (the server copies what it sends), written in
+    // one call: the acks are ASCII, one byte per character.
+    let all = "";
+    for (let i = 1; i < acks.length; i += 2) all += acks[i]!;
+    const buf = Buffer.from(all, "latin1");
     let off = 0;
     for (let i = 0; i < acks.length; i += 2) {
-      const n = buf.write(acks[i + 1]!, off, "latin1");
+      const n = acks[i + 1]!.length;
       this.host.publish(acks[i]!, null, null, buf.subarray(off, off + n));
       off += n;
     }
