@@ -23,7 +23,6 @@ const META_COLS = 8;
 /** Above this average message size (bytes) loadNextMsgs reads one by one. */
 const CONCAT_AVG_MAX = 2048;
 
-/** Fills out with the comma-separated integers of s; false unless s is exactly out.length of them. */
 /**
  * The values for insManyPlain of the ROWS_PER_INSERT held rows from offset i (8 values each, in
  * the INSERT's order), or null if one of them has a TTL or headers.
@@ -42,6 +41,7 @@ function plainRows(r: unknown[], i: number): unknown[] | null {
   return out;
 }
 
+/** Fills out with the comma-separated integers of s; false unless s is exactly out.length of them. */
 function parseNumberList(s: string, out: Float64Array): boolean {
   let n = 0;
   let v = 0;

@@ -11,8 +11,8 @@ export const NS_PER_SEC = 1_000_000_000n;
 // run (and ignores clock adjustments); message times must be wall-clock times, as clients compare
 // them with their own (KV purgeDeletes, TTLs). So the monotonic reading is re-anchored whenever it
 // strays more than a millisecond from Date.now(). The wall clock is read at most once per
-// millisecond of the monotonic one (a message a microsecond does not pay for it every time), so
-// a step of the wall clock shows within a millisecond.
+// millisecond of the monotonic one, not for every message; a step of the wall clock still shows
+// within a millisecond.
 let anchorWall = BigInt(Date.now()) * NS_PER_MS;
 let anchorMono = process.hrtime.bigint();
 let checkedMono = anchorMono;
