@@ -52,9 +52,14 @@ const WAL_FRAME_HEADER = 24;
  * run has less to copy), and once what was written meanwhile is below WAL_TAIL_BYTES the writer
  * copies that short rest itself, which lets the log restart. WAL_MAX_BYTES bounds the log even if
  * the thread never catches up.
+ *
+ * A fast trickle of small commits on a slow disk can keep each run's rest above WAL_TAIL_BYTES
+ * (every run syncs the WAL and the database): each run in a row that misses it doubles the limit,
+ * up to 2^TAIL_GROWTH times, so the log restarts after a longer copy here instead of growing on.
  */
 const WAL_RESTART_BYTES = 64 * 1024 * 1024;
 const WAL_TAIL_BYTES = 2 * 1024 * 1024;
+const TAIL_GROWTH = 3;
 const WAL_MAX_BYTES = 512 * 1024 * 1024;
 /** How long close() waits for the checkpoint thread to let go of the database. */
 const CHECKPOINT_CLOSE_WAIT_MS = 60_000;
@@ -102,6 +107,8 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   private ckpt: CheckpointTicket | null = null;
   /** A sync-interval tick asked for a checkpoint while one was running. */
   private ckptAgain = false;
+  /** Checkpoint runs in a row, past WAL_RESTART_BYTES, whose rest was above the tail limit. */
+  private tailMisses = 0;
   /** The checkpoint thread left only a short tail, to be copied here after the turn's commit. */
   private copyTail = false;
   /**
@@ -405,13 +412,16 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       let again = this.ckptAgain || this.walDebt >= CHECKPOINT_BYTES;
       const logBytes = err === null && r !== null && !r.busy ? r.log * this.pageSize : 0;
       if (logBytes >= WAL_RESTART_BYTES) {
-        if (this.walDebt < WAL_TAIL_BYTES || logBytes >= WAL_MAX_BYTES) {
+        const tailLimit = WAL_TAIL_BYTES * 2 ** Math.min(this.tailMisses, TAIL_GROWTH);
+        if (this.walDebt < tailLimit || logBytes >= WAL_MAX_BYTES) {
+          this.tailMisses = 0;
           // Everything but the last few writes is in the database (and synced): copying those
           // here lets the next write start the log over. Inside the turn's transaction it
           // cannot; the commit ending the turn does it then.
           if (this.inTx) this.copyTail = true;
           else this.copyWalTail();
         } else {
+          this.tailMisses++;
           again = true;
         }
       }
