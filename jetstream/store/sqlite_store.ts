@@ -424,6 +424,8 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
           this.tailMisses++;
           again = true;
         }
+      } else {
+        this.tailMisses = 0;
       }
       // A failed checkpoint leaves everything in the WAL, which stays valid; the next one retries.
       if (again) this.requestCheckpoint();
