@@ -3,9 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { nowNanos, rfc3339 } from "../../jetstream/util/time.js";
-
-const NS_PER_MS = 1_000_000n;
+import { NS_PER_MS, nowNanos, rfc3339 } from "../../jetstream/util/time.js";
 
 /** Spins (no timer involved) until the monotonic clock has moved on by at least ns. */
 function spinFor(ns: bigint): void {
