@@ -9,6 +9,7 @@ import type { Subscription } from "../../server/client/subscription.js";
 import { goDuration } from "../../server/go_duration.js";
 import type { Stream } from "../stream/stream.js";
 import type { ConsumerStore, Nanos } from "../store/store.js";
+import { CommitBatches } from "../store/commit_batches.js";
 import { parseGoDuration, rfc3339 } from "../util/time.js";
 import { AckKind, nakDelayMs, nextRequestBody, termReason, type AckSubject } from "./ack.js";
 import { configJson, filtersOf, isPush, type ConsumerConfig } from "./config.js";
@@ -108,9 +109,12 @@ export class Consumer {
   private tokens = 0;
   private tokensAt = 0;
   private sampleFreq = 0;
-  /** Ack replies waiting for the store's commit. */
-  private ackAcks: string[] = [];
-  private ackAcksRegistered = false;
+  /** Ack replies waiting for the commit that holds their ack. */
+  private readonly ackAcks = new CommitBatches<string>((replies, err) => {
+    if (err !== null) return;
+    const server = this.host.server;
+    for (const r of replies) server.publish(r, S.NO_REPLY, null, S.EMPTY);
+  });
   private readonly retention: boolean;
   private readonly waitHost: WaitingHost;
 
@@ -657,17 +661,7 @@ export class Consumer {
   /** The empty reply to an ack that asked for one goes out once the ack is durable. */
   private ackAfterCommit(reply: string): void {
     this.persist();
-    this.ackAcks.push(reply);
-    if (this.ackAcksRegistered) return;
-    this.ackAcksRegistered = true;
-    this.store!.afterCommit((err) => {
-      this.ackAcksRegistered = false;
-      const replies = this.ackAcks;
-      this.ackAcks = [];
-      if (err !== null) return;
-      const server = this.host.server;
-      for (const r of replies) server.publish(r, S.NO_REPLY, null, S.EMPTY);
-    });
+    this.ackAcks.current(this.store!).push(reply);
   }
 
   private onAckTimer(): void {

@@ -99,6 +99,10 @@ export class ConsumerHandle implements ConsumerStore {
     this.owner.stream.afterCommit(cb);
   }
 
+  commitTarget(): number {
+    return this.owner.stream.commitTarget();
+  }
+
   flush(): Promise<void> {
     return this.owner.stream.flush();
   }

@@ -86,6 +86,8 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
 
   private queued = false;
   private cbs: CommitCallback[] = [];
+  /** Commit passes so far (commitTarget). */
+  private passes = 0;
   private isClosed = false;
 
   private configJson: string | null = null;
@@ -120,10 +122,16 @@ export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwne
 
   notifyCommitted(): void {
     this.queued = false;
+    this.passes++;
     const cbs = this.cbs;
     if (cbs.length === 0) return;
     this.cbs = [];
     runCallbacks(cbs, null);
+  }
+
+  /** Memory writes need no commit: callbacks run at the end of the pass they were registered in. */
+  commitTarget(): number {
+    return this.passes;
   }
 
   afterCommit(cb: CommitCallback): void {

@@ -64,6 +64,12 @@ const WAL_MAX_BYTES = 512 * 1024 * 1024;
 /** How long close() waits for the checkpoint thread to let go of the database. */
 const CHECKPOINT_CLOSE_WAIT_MS = 60_000;
 
+/** A callback waiting for commit number `need` to be durable. */
+interface Waiter {
+  need: number;
+  cb: CommitCallback;
+}
+
 export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore, Committable, ConsumerOwner {
   readonly storage = "file" as const;
 
@@ -73,7 +79,8 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   /** The open transaction has written (a read-only one commits without a sync). */
   private wrote = false;
   private queued = false;
-  private cbs: CommitCallback[] = [];
+  /** afterCommit callbacks not yet given to the sync, each with the commit it waits for. */
+  private cbs: Waiter[] = [];
   private failed: StoreError | null = null;
   private isClosed = false;
 
@@ -95,7 +102,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   private syncedSeq = 0;
   private syncing = false;
   private dirSynced = false;
-  private waiters: { need: number; cb: CommitCallback }[] = [];
+  private waiters: Waiter[] = [];
   /** The WAL, kept open for the background fdatasync. */
   private walFd: number | null = null;
   /**
@@ -439,12 +446,24 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     const cbs = this.cbs;
     if (cbs.length === 0) return;
     this.cbs = [];
-    if (this.syncMode !== "background" || this.failed !== null || this.commitSeq <= this.syncedSeq) {
-      runCallbacks(cbs, this.failed);
-      return;
+    // Registration order is commit order (commitTarget never goes back): those that may run now
+    // come first, and they run after the waiters given to the sync before them could.
+    const now: CommitCallback[] = [];
+    let wait = false;
+    for (const w of cbs) {
+      if (this.failed === null && w.need > this.commitSeq) this.cbs.push(w); // its commit is still to come
+      else if (this.syncMode !== "background" || this.failed !== null || w.need <= this.syncedSeq) now.push(w.cb);
+      else {
+        this.waiters.push(w);
+        wait = true;
+      }
     }
-    for (const cb of cbs) this.waiters.push({ need: this.commitSeq, cb });
-    this.startSync();
+    if (this.cbs.length > 0) {
+      this.queued = true;
+      this.gc.enqueue(this);
+    }
+    if (wait) this.startSync();
+    runCallbacks(now, this.failed);
   }
 
   /** One fdatasync in flight at a time; it covers every commit made before it started. */
@@ -484,7 +503,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
   private releaseWaiters(): void {
     const durable: CommitCallback[] = [];
     const lost: CommitCallback[] = [];
-    const rest: { need: number; cb: CommitCallback }[] = [];
+    const rest: Waiter[] = [];
     for (const w of this.waiters) {
       if (w.need <= this.syncedSeq) durable.push(w.cb);
       else if (this.failed !== null) lost.push(w.cb);
@@ -499,13 +518,17 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     }
   }
 
+  commitTarget(): number {
+    return this.inTx && this.wrote ? this.commitSeq + 1 : this.commitSeq;
+  }
+
   afterCommit(cb: CommitCallback): void {
     if (this.isClosed) {
       const err = this.failed;
       setImmediate(() => cb(err));
       return;
     }
-    this.cbs.push(cb);
+    this.cbs.push({ need: this.commitTarget(), cb });
     if (!this.queued) {
       this.queued = true;
       this.gc.enqueue(this);
@@ -562,7 +585,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       this.lock?.release();
       this.lock = null;
       for (const h of this.consumerHandles.values()) h.deleted = true;
-      const cbs = this.cbs.concat(this.waiters.map((w) => w.cb));
+      const cbs = this.waiters.concat(this.cbs).map((w) => w.cb);
       this.cbs = [];
       this.waiters = [];
       this.queued = false;

@@ -242,6 +242,13 @@ export interface StreamStore {
 
   /** cb runs once every write made before this call is durable (or failed). Cheaper than flush(). */
   afterCommit(cb: CommitCallback): void;
+  /**
+   * The commit that makes every write so far durable, as a number. While it stays the same, one
+   * afterCommit callback covers all writes since it was registered: a caller gathering replies
+   * for one callback (PubAcks, ack replies) starts a new gathering, with a new callback, when the
+   * number changes.
+   */
+  commitTarget(): number;
   flush(): Promise<void>;
   /** Commits what is pending (synced), then releases the store. Idempotent. */
   close(): void;
@@ -298,6 +305,8 @@ export interface ConsumerStore {
   /** Same as StreamStore.deleteConsumer(this.name). */
   delete(): void;
   afterCommit(cb: CommitCallback): void;
+  /** The owning stream's commitTarget(). */
+  commitTarget(): number;
   flush(): Promise<void>;
 }
 

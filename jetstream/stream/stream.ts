@@ -8,6 +8,7 @@
 
 import type { StreamStore, StoredMsg } from "../store/store.js";
 import { DiscardNewError, PurgeArgError, StoreFlags, TTL_NEVER } from "../store/index.js";
+import { CommitBatches } from "../store/commit_batches.js";
 import { jsError, type ApiError } from "../api/errors.js";
 import { parseHeaders, appendHeaders, buildHeaders } from "../util/headers.js";
 import { goDuration } from "../../server/go_duration.js";
@@ -58,12 +59,11 @@ export class Stream {
   private republish: Transform | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private expiryAt: Nanos | null = null;
-  /** PubAcks waiting for the current group commit: reply subject, ack JSON, in turn. */
-  private pendingAcks: string[] = [];
+  /** PubAcks waiting for their commit: reply subject, ack JSON, in turn. */
+  private readonly acks = new CommitBatches<string>((acks, err) => this.sendAcks(acks, err));
   private readonly ackPrefix: string;
   /** The acks are pure ASCII (stream name and domain), so their length is their byte count. */
   private readonly asciiAcks: boolean;
-  private ackFlushRegistered = false;
   closed = false;
   /** The copying from the streams in config.sources, when there are any (sources.ts). */
   sourcing: StreamSources | null = null;
@@ -141,18 +141,11 @@ export class Stream {
       this.host.publish(reply, null, null, Buffer.from(pubAckErrorJson(this.name, out.error)));
       return;
     }
-    // The ack waits for the store's group commit: acknowledged means durable.
-    this.pendingAcks.push(reply, this.ackPrefix + pubAckRest(out.seq, out.duplicate));
-    if (!this.ackFlushRegistered) {
-      this.ackFlushRegistered = true;
-      this.store.afterCommit(this.sendAcks);
-    }
+    // The ack waits for the commit that holds the message: acknowledged means durable.
+    this.acks.current(this.store).push(reply, this.ackPrefix + pubAckRest(out.seq, out.duplicate));
   }
 
-  private readonly sendAcks = (err: Error | null): void => {
-    this.ackFlushRegistered = false;
-    const acks = this.pendingAcks;
-    this.pendingAcks = [];
+  private sendAcks(acks: string[], err: Error | null): void {
     if (err !== null) {
       const e = Buffer.from(pubAckErrorJson(this.name, jsError("JSStreamStoreFailedF", { err: err.message })));
       for (let i = 0; i < acks.length; i += 2) this.host.publish(acks[i]!, null, null, e);
@@ -173,7 +166,7 @@ export class Stream {
       this.host.publish(acks[i]!, null, null, buf.subarray(off, off + n));
       off += n;
     }
-  };
+  }
 
   /** Timestamps only grow within a stream, even if the wall clock steps back. */
   nextTimestamp(): Nanos {
