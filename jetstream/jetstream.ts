@@ -70,7 +70,7 @@ export class JetStream implements ServerExtension, StreamHost {
       this.stores,
       this,
       {
-        subscribe: (subject, handler) => server.subscribe(subject, (s, r, h, m) => handler(s, r, h, m), { name: "jetstream" }),
+        subscribe: (subject, handler, borrow) => server.subscribe(subject, (s, r, h, m) => handler(s, r, h, m), { name: "jetstream", borrow }),
         unsubscribe: (sub) => server.unsubscribe(sub),
       },
       { maxStreams: -1, clustered: false, maxMemory: this.opts.maxMemoryStore, maxStore: this.opts.maxFileStore },

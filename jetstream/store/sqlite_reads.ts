@@ -18,6 +18,10 @@ const CANDIDATE_SUBJECTS = 64;
 const SCAN_ROWS = 1024;
 
 const EMPTY_BLOB = Buffer.alloc(0);
+/** Room for the held rows' bytes: more than ROWS_PER_INSERT * 4 rows of 1 KB. */
+const STAGE_BYTES = 256 * 1024;
+/** Larger headers or payloads get a copy of their own. */
+const STAGE_MAX_COPY = 16 * 1024;
 /** Numbers per row in loadNextMsgs' text: seq, ts seconds, ts nanoseconds, sid, ttl, crc, header length (-1: none), payload length. */
 const META_COLS = 8;
 /** Above this average message size (bytes) loadNextMsgs reads one by one. */
@@ -85,6 +89,34 @@ export abstract class SqliteStreamReads {
   protected cache: MsgCache | null = null;
   /** Messages stored but not yet inserted: 8 values per row, in the order of the INSERT. */
   protected rows: unknown[] = [];
+  /**
+   * The held rows' headers and payloads: storeMsg's callers may reuse their buffers once it
+   * returns (a transport's read buffer), so it copies them here, and an insert frees the room.
+   */
+  private stage = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  private staged = 0;
+
+  /** Room in the stage for a row's header and payload (inserting the rows held if need be). */
+  protected stageRoom(hlen: number, dlen: number): void {
+    const n = (hlen <= STAGE_MAX_COPY ? hlen : 0) + (dlen <= STAGE_MAX_COPY ? dlen : 0);
+    if (n > STAGE_BYTES - this.staged) this.insertRows();
+  }
+
+  /** A copy of b that stays valid until the held rows are inserted (after stageRoom). */
+  protected hold(b: Buffer): Buffer {
+    const n = b.length;
+    if (n > STAGE_MAX_COPY) return Buffer.from(b);
+    const at = this.staged;
+    b.copy(this.stage, at);
+    this.staged = at + n;
+    return this.stage.subarray(at, at + n);
+  }
+
+  /** The held rows are gone (inserted or rolled back): their stage room is free again. */
+  protected dropHeld(): void {
+    this.rows = [];
+    this.staged = 0;
+  }
 
   /** The prepared statements, after inserting the rows still held (so SQL always sees every write). */
   protected get q(): Statements {
@@ -94,7 +126,6 @@ export abstract class SqliteStreamReads {
 
   protected insertRows(): void {
     const r = this.rows;
-    this.rows = [];
     const rowLen = 8;
     let i = 0;
     try {
@@ -105,8 +136,11 @@ export abstract class SqliteStreamReads {
       }
       for (; i < r.length; i += rowLen) this.s.ins.run(r.slice(i, i + rowLen));
     } catch (e) {
+      this.dropHeld();
       this.writeFailed(e);
     }
+    // SQLite has its own copy of every bound value once a statement has run.
+    this.dropHeld();
   }
 
   protected constructor(

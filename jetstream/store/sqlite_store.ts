@@ -628,7 +628,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
     this.cache?.forget(this);
     this.inTx = false;
     this.wrote = false;
-    this.rows = [];
+    this.dropHeld();
     try {
       if (this.db.inTransaction) this.s.rollback.run();
     } catch {

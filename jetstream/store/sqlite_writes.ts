@@ -45,8 +45,9 @@ export abstract class SqliteStreamWrites extends SqliteStreamReads {
         e = new SubjectEntry(subject, sid, subjectBytes(subject));
         this.index.add(e);
       }
-      const h = hlen > 0 ? asBuffer(hdr!) : null;
-      const d = asBuffer(data);
+      this.stageRoom(hlen, dlen);
+      const h = hlen > 0 ? this.hold(asBuffer(hdr!)) : null;
+      const d = this.hold(asBuffer(data));
       const expires = ttl > 0 ? ts + BigInt(ttl) * NS_PER_SEC : null;
       // Rows are inserted in batches (one statement for many rows): any other use of the
       // database inserts them first (see q), and so does the commit.

@@ -136,9 +136,10 @@ export interface StreamStore {
    * Appends a message. seq must be state().lastSeq + 1 (else SequenceMismatchError).
    * With limits.discardNew a full stream throws DiscardNewError and stores nothing; otherwise
    * older messages are removed to honour the limits (reported to the LimitRemovalHandler).
-   * hdr and data are handed over: a store may keep them as they are (the memory store does, the
-   * file store until its commit), so the caller must never change them afterwards. Streams pass
-   * their own copy of an inbound message, or a stored message, which nothing changes.
+   * The memory store keeps hdr and data as they are, so its caller must never change them
+   * afterwards (streams pass their own copy of an inbound message, or a stored message, which
+   * nothing changes). The file store copies what it keeps before returning: its caller may
+   * reuse the bytes at once (file streams read inbound messages from the transport's buffer).
    */
   storeMsg(
     seq: number,

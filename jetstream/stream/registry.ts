@@ -15,7 +15,8 @@ export const ACCOUNT = "$G";
 
 /** How the registry reaches the server's subject routing. */
 export interface SubscribeFn {
-  subscribe(subject: string, handler: (subject: string, reply: string | null, hdrLen: number, msg: Buffer) => void): Subscription;
+  /** borrow: msg is only valid during the call (the handler copies what it keeps). */
+  subscribe(subject: string, handler: (subject: string, reply: string | null, hdrLen: number, msg: Buffer) => void, borrow: boolean): Subscription;
   unsubscribe(sub: Subscription): void;
 }
 
@@ -247,8 +248,10 @@ export class StreamRegistry {
   }
 
   private subscribeStream(stream: Stream): void {
+    // A file store copies what it holds of a message; a memory store keeps the buffer it gets.
+    const borrow = stream.store.storage === "file";
     const subs = stream.config.subjects.map((subj) =>
-      this.routing.subscribe(subj, (subject, reply, hdrLen, msg) => stream.onInbound(subject, reply, hdrLen, msg)),
+      this.routing.subscribe(subj, (subject, reply, hdrLen, msg) => stream.onInbound(subject, reply, hdrLen, msg), borrow),
     );
     this.subs.set(stream.name, subs);
   }
