@@ -8,7 +8,7 @@ import type { Server, ServerExtension } from "../server/server.js";
 import type { Subscription } from "../server/client/subscription.js";
 import { StoreManager, type SyncInterval } from "./store/index.js";
 import { StreamRegistry } from "./stream/registry.js";
-import type { Stream, StreamHost } from "./stream/stream.js";
+import type { Stream, StreamCopier, StreamHost } from "./stream/stream.js";
 import { ApiRouter } from "./api/router.js";
 import { installConsumers } from "./consumer/index.js";
 import { nowNanos, rfc3339 } from "./util/time.js";
@@ -31,7 +31,9 @@ export function defaultStoreDir(): string {
 export interface ConsumerLayer {
   count(stream: Stream): number;
   total(): number;
-  hasInterest(stream: Stream, subject: string): boolean;
+  hasInterest(stream: Stream, subject: string, seq: number): boolean;
+  copied(stream: Stream, by: StreamCopier, msgs: readonly { seq: number; subject: string }[]): void;
+  release(stream: Stream, from: number, to: number, by: StreamCopier | null): void;
   onStreamDeleted(stream: Stream): void;
   shutdown(): void;
 }
@@ -45,6 +47,8 @@ export class JetStream implements ServerExtension, StreamHost {
   readonly apiStats = { total: 0, errors: 0 };
   readonly storeDir: string;
   consumers: ConsumerLayer | null = null;
+  /** release() calls made before the consumers were recovered. */
+  private releases: (() => void)[] = [];
   private apiSub: Subscription | null = null;
   private domainSub: Subscription | null = null;
 
@@ -82,6 +86,7 @@ export class JetStream implements ServerExtension, StreamHost {
     log.info(`  Sync Interval: ${this.opts.syncInterval === "always" ? "always (fsync on every commit)" : `${this.opts.syncInterval}ms`}`);
     if (recovered > 0) log.info(`  Recovered ${recovered} stream(s)`);
     installConsumers(this);
+    for (const r of this.releases.splice(0)) r();
     this.apiSub = server.subscribe("$JS.API.>", (subject, reply, hdrLen, msg) => this.router.handle(subject, reply, hdrLen, msg), { name: "jetstream-api" });
     const domain = this.opts.domain;
     if (domain) {
@@ -95,6 +100,9 @@ export class JetStream implements ServerExtension, StreamHost {
   async shutdown(): Promise<void> {
     if (this.apiSub) this.server.unsubscribe(this.apiSub);
     if (this.domainSub) this.server.unsubscribe(this.domainSub);
+    // Copies that are in flight finish first, so that their origins' retention sees them.
+    this.registry?.stopAllSources();
+    await this.stores?.flush();
     this.consumers?.shutdown();
     this.registry?.closeAll();
     await this.stores?.flush();
@@ -121,8 +129,18 @@ export class JetStream implements ServerExtension, StreamHost {
     this.server.log.warn(msg);
   }
 
-  hasInterest(stream: Stream, subject: string): boolean {
-    return this.consumers?.hasInterest(stream, subject) ?? false;
+  hasInterest(stream: Stream, subject: string, seq: number): boolean {
+    return this.consumers?.hasInterest(stream, subject, seq) ?? false;
+  }
+
+  copied(stream: Stream, by: StreamCopier, msgs: readonly { seq: number; subject: string }[]): void {
+    this.consumers?.copied(stream, by, msgs);
+  }
+
+  release(stream: Stream, from: number, to: number, by: StreamCopier | null): void {
+    // At a restart sources start before consumers are back, and only they can say what is needed.
+    if (this.consumers === null) this.releases.push(() => this.release(stream, from, to, by));
+    else if (!stream.closed) this.consumers.release(stream, from, to, by);
   }
 
   resourcesExceeded(storage: "file" | "memory"): boolean {

@@ -5,7 +5,7 @@
 import type { Server } from "../../server/server.js";
 import type { Subscription } from "../../server/client/subscription.js";
 import type { ConsumerLayer, JetStream } from "../jetstream.js";
-import type { Stream, StreamListener } from "../stream/stream.js";
+import type { Stream, StreamCopier, StreamListener } from "../stream/stream.js";
 import type { StreamConfig } from "../stream/config.js";
 import type { CommitCallback, ConsumerStore } from "../store/store.js";
 import { jsError, type ApiError } from "../api/errors.js";
@@ -95,12 +95,42 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
     return this.byKey.size;
   }
 
-  /** Interest retention: is some consumer's filter matching this subject? */
-  hasInterest(stream: Stream, subject: string): boolean {
+  /** Interest retention: is some consumer's filter matching this subject, or will a source or mirror copy this message? */
+  hasInterest(stream: Stream, subject: string, seq: number): boolean {
     const g = this.groups.get(stream.name);
-    if (!g) return false;
-    for (const c of g.byName.values()) if (c.core.matches(subject)) return true;
+    if (g) for (const c of g.byName.values()) if (c.core.matches(subject)) return true;
+    for (const cp of stream.copiers) if (cp.needs(seq, subject)) return true;
     return false;
+  }
+
+  /** A source's or mirror's copies are durable: what nothing else needs goes (nats-server's ackMsg for a source's consumer). */
+  copied(stream: Stream, by: StreamCopier, msgs: readonly { seq: number; subject: string }[]): void {
+    if (stream.config.retention === "limits") return;
+    const g = this.groups.get(stream.name) ?? null;
+    const store = stream.store;
+    for (const { seq, subject } of msgs) {
+      if (this.othersNeed(g, stream, seq, subject, by)) continue;
+      if (store.removeMsg(seq)) g?.removed(seq, subject);
+    }
+  }
+
+  /**
+   * Interest retention: removes the messages in [from, to] that no consumer and no copier needs,
+   * only those on by's subjects when by is given. Nothing that anything still needs is touched.
+   */
+  release(stream: Stream, from: number, to: number, by: StreamCopier | null): void {
+    if (stream.config.retention !== "interest") return;
+    const g = this.groups.get(stream.name) ?? null;
+    const store = stream.store;
+    let seq = Math.max(from, store.state().firstSeq);
+    while (seq <= to) {
+      const m = store.loadNextMsg(">", seq);
+      if (m === null || m.seq > to) break;
+      seq = m.seq + 1;
+      if (by !== null && !by.wants(m.subject)) continue;
+      if (this.othersNeed(g, stream, m.seq, m.subject, null)) continue;
+      if (store.removeMsg(m.seq)) g?.removed(m.seq, m.subject);
+    }
   }
 
   onStreamDeleted(stream: Stream): void {
@@ -299,7 +329,7 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
       const m = store.loadNextMsg(">", seq);
       if (m === null) break;
       seq = m.seq + 1;
-      if (this.othersNeed(g, m.seq, m.subject, null)) continue;
+      if (this.othersNeed(g, g.stream, m.seq, m.subject, null)) continue;
       if (store.removeMsg(m.seq)) g.removed(m.seq, m.subject);
     }
   }
@@ -397,9 +427,10 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
     if (st.msgs === 0) return;
     if (from < st.firstSeq) from = st.firstSeq;
     if (to > st.lastSeq) to = st.lastSeq;
-    const wq = stream.config.retention === "workqueue";
-    // Other consumers need the subject: to judge their interest, and to keep their counts exact.
-    const needSubject = g.byName.size > 1;
+    // A workqueue message goes at its ack unless a source or mirror has still to copy it.
+    const judge = stream.config.retention !== "workqueue" || stream.copiers.size > 0;
+    // Other consumers and copiers need the subject: to judge their interest, and to keep their counts exact.
+    const needSubject = g.byName.size > 1 || stream.copiers.size > 0;
     for (let seq = from; seq <= to; seq++) {
       let subject: string | null = null;
       if (needSubject || to > from) {
@@ -415,7 +446,7 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
         }
         subject = m.subject;
       }
-      if (!wq && this.othersNeed(g, seq, subject, c)) continue;
+      if (judge && this.othersNeed(g, stream, seq, subject, c)) continue;
       if (store.removeMsg(seq)) g.removed(seq, subject, c);
     }
   }
@@ -424,9 +455,10 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
     this.acked(c, seq, seq);
   }
 
-  /** checkInterest: does a consumer other than `except` still need this message? */
-  private othersNeed(g: StreamConsumers, seq: number, subject: string | null, except: Consumer | null): boolean {
-    for (const o of g.byName.values()) if (o !== except && o.core.needAck(seq, subject)) return true;
+  /** checkInterest: does a consumer or copier other than `except` still need this message? */
+  private othersNeed(g: StreamConsumers | null, stream: Stream, seq: number, subject: string | null, except: Consumer | StreamCopier | null): boolean {
+    if (g) for (const o of g.byName.values()) if (o !== except && o.core.needAck(seq, subject)) return true;
+    for (const cp of stream.copiers) if (cp !== except && cp.needs(seq, subject)) return true;
     return false;
   }
 }

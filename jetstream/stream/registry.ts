@@ -136,8 +136,11 @@ export class StreamRegistry {
     }
     // Positions are in the store: a new StreamSources resumes every source that stayed.
     if (resourced) {
-      this.stopSources(stream);
+      // The new runs register with their origins before the old ones let go of anything.
+      const old = stream.sourcing;
+      stream.sourcing = null;
       this.startSources(stream);
+      old?.close("updated");
     }
     return stream;
   }
@@ -146,7 +149,7 @@ export class StreamRegistry {
     const stream = this.streams.get(name);
     if (!stream) return false;
     this.unsubscribeStream(stream);
-    this.stopSources(stream);
+    this.stopSources(stream, "deleted");
     this.onDelete?.(stream);
     stream.close();
     this.streams.delete(name);
@@ -155,11 +158,19 @@ export class StreamRegistry {
     return true;
   }
 
+  /**
+   * Shutdown, first step: no more copying from sources and mirrors (what they copied can then
+   * finish, and their origins' retention see it, while consumers are still there).
+   */
+  stopAllSources(): void {
+    for (const s of this.streams.values()) this.stopSources(s, "shutdown");
+  }
+
   /** Stops every stream (shutdown). Stores are closed by the store manager. */
   closeAll(): void {
     for (const s of this.streams.values()) {
       this.unsubscribeStream(s);
-      this.stopSources(s);
+      this.stopSources(s, "shutdown");
       s.close();
     }
   }
@@ -206,8 +217,8 @@ export class StreamRegistry {
     stream.sourcing = new StreamSources(stream, { stream: (n) => this.streams.get(n) });
   }
 
-  private stopSources(stream: Stream): void {
-    stream.sourcing?.close();
+  private stopSources(stream: Stream, why: "shutdown" | "deleted"): void {
+    stream.sourcing?.close(why);
     stream.sourcing = null;
   }
 

@@ -11,13 +11,20 @@
 // The origin's appends wake the copy; a one-second tick re-finds origins that did not exist yet
 // (or were deleted and made again), retries after a refused message (a full stream with discard
 // new, say) and keeps `active` current, as nats-server's source heartbeats do.
+//
+// An origin with interest or workqueue retention counts each source and mirror as nats-server
+// counts a source's consumer: a message one will copy is stored and kept for it, and goes once
+// every copy of it is durable (sooner would lose it to a crash) and nothing else needs it. When a
+// stream stops copying for good (deleted, or the source taken out of its config), an interest
+// origin drops what only that copy still needed.
 
 import { jsError, type ApiError } from "../api/errors.js";
 import { dropHeaders, appendHeaders } from "../util/headers.js";
 import { nowNanos, parseRfc3339, type Nanos } from "../util/time.js";
 import { sourceIndexName, type StreamSource } from "./source_config.js";
 import { parseTransform, type Transform } from "./transform.js";
-import type { Stream, StreamListener } from "./stream.js";
+import { subjectMatches } from "../store/subject_match.js";
+import type { Stream, StreamCopier, StreamListener } from "./stream.js";
 
 export const SOURCE_HEADER = "Nats-Stream-Source";
 /** Messages copied per source per turn before yielding to the event loop. */
@@ -35,6 +42,8 @@ interface SourceRun {
   readonly maps: (Transform | null)[] | null;
   origin: Stream | null;
   readonly listener: StreamListener;
+  /** How the origin's retention sees this copy. */
+  readonly copier: StreamCopier;
   /** The next origin sequence to look at; 0 until the start position is known. */
   next: number;
   /** Last contact with the origin (0: never). */
@@ -77,6 +86,10 @@ export class StreamSources {
       maps,
       origin: null,
       listener: { onMessage: () => this.schedule(run) },
+      copier: {
+        wants: (subject) => wants(run, subject),
+        needs: (seq, subject) => seq >= this.durable(run) && (subject === null || wants(run, subject)),
+      },
       next: 0,
       last: 0n,
       err: null,
@@ -92,18 +105,42 @@ export class StreamSources {
 
   /** A stream was deleted: its sources wait for it to come back. */
   originGone(name: string): void {
+    for (const r of this.runs) if (r.origin !== null && r.cfg.name === name) this.detach(r);
+  }
+
+  /**
+   * Stops copying. "deleted" and "updated" stop for good the sources the stream's config no
+   * longer has (after an update a new StreamSources has already taken over the others), and
+   * interest origins let go of what only those still needed; "shutdown" keeps everything.
+   */
+  close(why: "shutdown" | "deleted" | "updated"): void {
+    this.closed = true;
+    clearInterval(this.tick);
+    const keep = new Set(why === "deleted" ? [] : this.currentInames());
     for (const r of this.runs) {
-      if (r.origin !== null && r.cfg.name === name) {
-        r.origin.listeners.delete(r.listener);
-        r.origin = null;
-      }
+      const origin = r.origin;
+      const from = this.durable(r);
+      if (origin !== null) this.detach(r);
+      if (why === "shutdown" || keep.has(r.iname)) continue;
+      this.stream.sourceDurable.delete(r.iname);
+      if (origin !== null && !origin.closed) origin.host.release?.(origin, from, Number.MAX_SAFE_INTEGER, null);
     }
   }
 
-  close(): void {
-    this.closed = true;
-    clearInterval(this.tick);
-    for (const r of this.runs) r.origin?.listeners.delete(r.listener);
+  private currentInames(): string[] {
+    const c = this.stream.config;
+    return c.mirror ? [sourceIndexName(c.mirror)] : (c.sources ?? []).map(sourceIndexName);
+  }
+
+  private detach(r: SourceRun): void {
+    r.origin!.listeners.delete(r.listener);
+    r.origin!.copiers.delete(r.copier);
+    r.origin = null;
+  }
+
+  /** Origin sequences below this are copied durably (kept on the stream, so a config update's new runs see the old runs' commits). */
+  private durable(r: SourceRun): number {
+    return this.stream.sourceDurable.get(r.iname) ?? r.next;
   }
 
   /** StreamInfo's mirror, or its sources in config order (StreamSourceInfo each). */
@@ -134,6 +171,12 @@ export class StreamSources {
     origin.listeners.add(r.listener);
     r.last = nowNanos();
     if (r.next === 0) r.next = this.startSeq(r, origin);
+    // At a restart the stored position is durable; after a config update the old run's entry stays.
+    if (!this.stream.sourceDurable.has(r.iname)) this.stream.sourceDurable.set(r.iname, r.next);
+    origin.copiers.add(r.copier);
+    // An interest origin may still hold copies made durable just before a crash or a shutdown
+    // whose removal was not: they go now, if nothing else needs them.
+    origin.host.release?.(origin, 0, this.durable(r) - 1, r.copier);
     this.schedule(r);
   }
 
@@ -181,6 +224,8 @@ export class StreamSources {
     const origin = r.origin;
     if (this.closed || this.stream.closed || origin === null || origin.closed) return;
     const store = origin.store;
+    // Interest and workqueue origins remove what was copied, once the copies are durable.
+    const done: { seq: number; subject: string }[] | null = origin.config.retention === "limits" ? null : [];
     let n = 0;
     for (; n < BATCH; n++) {
       const m = r.filters.length === 1 ? store.loadNextMsg(r.filters[0]!, r.next) : store.loadNextMsgMulti(r.filters, r.next);
@@ -200,9 +245,24 @@ export class StreamSources {
       }
       r.err = null;
       r.next = m.seq + 1;
+      done?.push({ seq: m.seq, subject: m.subject });
     }
     r.last = nowNanos();
+    if (done !== null && done.length > 0) this.afterDurable(r, origin, done);
     if (n === BATCH) this.schedule(r);
+  }
+
+  private afterDurable(r: SourceRun, origin: Stream, done: { seq: number; subject: string }[]): void {
+    const upTo = done[done.length - 1]!.seq + 1;
+    const iname = r.iname;
+    const sourcing = this.stream;
+    sourcing.store.afterCommit((err) => {
+      if (err !== null || sourcing.closed) return;
+      // No entry: the source was dropped meanwhile (its origin has let go already).
+      const was = sourcing.sourceDurable.get(iname);
+      if (was !== undefined && upTo > was) sourcing.sourceDurable.set(iname, upTo);
+      if (!origin.closed) origin.host.copied?.(origin, r.copier, done);
+    });
   }
 
   private mapSubject(r: SourceRun, subject: string): string {
@@ -214,6 +274,11 @@ export class StreamSources {
     }
     return subject;
   }
+}
+
+function wants(r: SourceRun, subject: string): boolean {
+  for (const f of r.filters) if (f === ">" || subjectMatches(subject, f)) return true;
+  return false;
 }
 
 /**

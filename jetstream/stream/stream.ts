@@ -29,10 +29,28 @@ export interface StreamHost {
   publish(subject: string, reply: string | null, hdr: Buffer | null, payload: Buffer): void;
   warn(msg: string): void;
   domain?: string;
-  /** Interest retention: does any consumer want messages on this subject? */
-  hasInterest(stream: Stream, subject: string): boolean;
+  /** Interest retention: does any consumer want messages on this subject, or a copier the message at seq? */
+  hasInterest(stream: Stream, subject: string, seq: number): boolean;
   /** Is the server over its max_file_store / max_memory_store for this storage kind? */
   resourcesExceeded?(storage: "file" | "memory"): boolean;
+  /**
+   * Interest and workqueue retention: a copier's copies of these messages are durable, so what
+   * nothing else needs goes (nats-server: its source consumers ack on delivery).
+   */
+  copied?(origin: Stream, by: StreamCopier, msgs: readonly { seq: number; subject: string }[]): void;
+  /** Interest retention: removes what in [from, to] (on by's subjects, if given) nothing needs. */
+  release?(origin: Stream, from: number, to: number, by: StreamCopier | null): void;
+}
+
+/**
+ * A stream copying this one's messages (a source or a mirror). Interest and workqueue retention
+ * count it as nats-server counts a source's consumer: a message it will copy is kept for it.
+ */
+export interface StreamCopier {
+  /** Will it copy messages on this subject? */
+  wants(subject: string): boolean;
+  /** Has it still to copy this message durably? (subject null: not known, judged by seq alone) */
+  needs(seq: number, subject: string | null): boolean;
 }
 
 /** Told about every change to a stream's messages (consumers listen). */
@@ -53,6 +71,8 @@ export interface PurgeRequest {
 export class Stream {
   config: StreamConfig;
   readonly listeners = new Set<StreamListener>();
+  /** The sources and mirrors copying from this stream (retention keeps what they still need). */
+  readonly copiers = new Set<StreamCopier>();
   private readonly dedup: DedupWindow;
   private lastMsgId = "";
   private transform: Transform | null = null;
@@ -67,6 +87,11 @@ export class Stream {
   closed = false;
   /** The copying from the streams in config.sources, when there are any (sources.ts). */
   sourcing: StreamSources | null = null;
+  /**
+   * Per source (index name): the origin sequence below which its copies are durable. Outlives a
+   * StreamSources (a config update makes a new one while the old one's commits finish).
+   */
+  readonly sourceDurable = new Map<string, number>();
 
   constructor(
     readonly host: StreamHost,
@@ -293,7 +318,7 @@ export class Stream {
     if (overLimit) return { error: jsError("JSInsufficientResourcesErr") };
 
     const seq = store.lastSeq() + 1;
-    if (c.retention === "interest" && !this.host.hasInterest(this, subject)) {
+    if (c.retention === "interest" && !this.host.hasInterest(this, subject, seq)) {
       // Nobody would ever read it: the sequence is used, nothing is kept.
       store.skipMsgs(seq, 1, ts);
       this.noteStored(msgId, seq, ts);

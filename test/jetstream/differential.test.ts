@@ -255,6 +255,54 @@ const SCENARIOS: Record<string, DiffCase> = {
     },
   },
 
+  "sources of interest and workqueue streams: what they keep for the copy, and what they let go": {
+    async run(w, log) {
+      const count = async (name: string): Promise<number> => ((await api(w, `$JS.API.STREAM.INFO.${name}`)) as { state: { messages: number } }).state.messages;
+      // nats-server starts a source's consumer in the background, and an interest origin keeps
+      // nothing before it exists: publish until one message has been copied, then count from there.
+      const warm = async (subject: string, copy: string): Promise<number> => {
+        for (let i = 0; i < 50; i++) {
+          await pub(w, subject, "warm");
+          for (let j = 0; j < 50; j++) {
+            const n = await count(copy);
+            if (n > 0) return n;
+            await w.flush();
+          }
+        }
+        throw new Error(`${copy} never copied anything`);
+      };
+      const pairs = [
+        ["OI", "SI", "oi.a"],
+        ["OW", "SW", "ow"],
+        ["OM", "MM", "om"],
+      ] as const;
+      await api(w, "$JS.API.STREAM.CREATE.OI", { name: "OI", subjects: ["oi.*"], retention: "interest" });
+      await api(w, "$JS.API.STREAM.CREATE.SI", { name: "SI", sources: [{ name: "OI", filter_subject: "oi.a" }] });
+      await api(w, "$JS.API.STREAM.CREATE.OW", { name: "OW", subjects: ["ow"], retention: "workqueue" });
+      await api(w, "$JS.API.STREAM.CREATE.SW", { name: "SW", sources: [{ name: "OW" }] });
+      await api(w, "$JS.API.STREAM.CREATE.OM", { name: "OM", subjects: ["om"], retention: "interest" });
+      await api(w, "$JS.API.STREAM.CREATE.MM", { name: "MM", mirror: { name: "OM" } });
+      const base: Record<string, number> = {};
+      for (const [, copy, subject] of pairs) base[copy] = await warm(subject, copy);
+      for (let i = 0; i < 3; i++) {
+        for (const [, , subject] of pairs) await pub(w, subject, `m${i}`);
+        await pub(w, "oi.b", `b${i}`);
+      }
+      const deadline = Date.now() + 5000;
+      let seen: Record<string, number> = {};
+      for (;;) {
+        seen = {};
+        for (const [origin, copy] of pairs) {
+          seen[origin] = await count(origin);
+          seen[copy] = (await count(copy)) - base[copy]!;
+        }
+        if (pairs.every(([o, c]) => seen[o] === 0 && seen[c] === 3) || Date.now() > deadline) break;
+        await w.flush();
+      }
+      log("origins empty, three more copied each (oi.b kept for nobody)", seen);
+    },
+  },
+
   "resource limits of max_file_store and max_memory_store": {
     conf: { nats: "max_file_store: 1048576, max_memory_store: 65536", ours: { maxFileStore: 1048576, maxMemoryStore: 65536 } },
     async run(w, log) {

@@ -300,11 +300,11 @@ describe("stream mirrors", () => {
 });
 
 /**
- * A real server: the stream `origin` gets 3000 messages on subject(i), the copying stream `copy` is made,
- * and once it holds anything the server is SIGKILLed; restarted on the same store, `after` gets a
- * connection to check what the copy became.
+ * A real server: the stream `origin` gets 3000 messages on subject(i), the copying stream `copy` is made
+ * (before the messages with copyFirst), and once it holds anything the server is SIGKILLed;
+ * restarted on the same store, `after` gets a connection to check what the copy became.
  */
-async function killMidCopy(origin: { name: string; subjects: string[] }, subject: (i: number) => string, copy: Record<string, unknown>, after: (c: v3.NatsConnection) => Promise<void>): Promise<void> {
+async function killMidCopy(origin: Record<string, unknown>, subject: (i: number) => string, copy: Record<string, unknown>, after: (c: v3.NatsConnection) => Promise<void>, copyFirst = false): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tsnats-copy-"));
   const conf = `port: -1\nhost: 127.0.0.1\njetstream { store_dir: "${join(dir, "store")}" }\n`;
   let srv: ChildServer | null = null;
@@ -317,11 +317,12 @@ async function killMidCopy(origin: { name: string; subjects: string[] }, subject
   try {
     const c = await open("a");
     await create(c, origin);
+    if (copyFirst) await create(c, copy);
     const js = jetstream(c);
     const acks = [];
     for (let i = 0; i < 3000; i++) acks.push(js.publish(subject(i), `m${i}`));
     await Promise.all(acks);
-    await create(c, copy);
+    if (!copyFirst) await create(c, copy);
     // Kill while the copy is under way (it goes in batches, one event-loop turn each).
     await waitFor("copying to start", async () => ((await info(c, copy.name as string)).state.messages > 0 ? true : false));
     srv!.kill("SIGKILL");
@@ -369,4 +370,28 @@ test("after a SIGKILL in the middle of copying, every origin message is there ex
     }
     assert.equal(seen.size, 3100, "no origin message copied twice or missed");
   });
+});
+
+test("an interest origin SIGKILLed while its source copies: after the restart each message is copied once and the origin lets all go", async () => {
+  await killMidCopy(
+    { name: "INT", subjects: ["int.*"], retention: "interest" },
+    (i) => `int.${i % 3}`,
+    { name: "ICOPY", sources: [{ name: "INT" }] },
+    async (c) => {
+      for (let i = 3000; i < 3010; i++) await pub(c, `int.${i % 3}`, `m${i}`);
+      await countIs(c, "ICOPY", 3010);
+      // Copies made durable just before the kill, whose removal at the origin was not, go at the restart.
+      await countIs(c, "INT", 0);
+      const jsm = await jetstreamManager(c);
+      await jsm.consumers.add("ICOPY", { durable_name: "check", ack_policy: AckPolicy.None });
+      const cons = await jetstream(c).consumers.get("ICOPY", "check");
+      const seen = new Set<string>();
+      for await (const m of await cons.fetch({ max_messages: 3010, expires: 10_000 })) {
+        seen.add(m.headers!.get("Nats-Stream-Source"));
+        if (seen.size === 3010) break;
+      }
+      assert.equal(seen.size, 3010, "every acknowledged origin message copied, none twice");
+    },
+    true,
+  );
 });
