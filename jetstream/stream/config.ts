@@ -29,6 +29,8 @@ const lower = <T extends string>(values: readonly [T, ...T[]]) => oneOf(values, 
 const exact = <T extends string>(values: readonly [T, ...T[]]) => oneOf(values);
 
 const int = z.number().int();
+/** A Go int32 (max_msg_size): anything outside is a JSON decoding error in nats-server. */
+const int32 = int.min(-2147483648).max(2147483647);
 
 /** What a request may carry. Unknown fields are tolerated, as nats-server 2.9 does. */
 export const streamConfigRequestSchema = z.looseObject({
@@ -41,7 +43,7 @@ export const streamConfigRequestSchema = z.looseObject({
   max_bytes: int.optional(),
   max_age: int.optional(),
   max_msgs_per_subject: int.optional(),
-  max_msg_size: int.optional(),
+  max_msg_size: int32.optional(),
   discard: lower(["old", "new"]).optional(),
   storage: exact(["file", "memory"]).optional(),
   num_replicas: int.optional(),

@@ -223,6 +223,11 @@ const SCENARIOS: Record<string, DiffCase> = {
       await api(w, "$JS.API.STREAM.CREATE.OTHER", cfg("OTHER"));
       log("update into overlap", await api(w, "$JS.API.STREAM.UPDATE.OTHER", { name: "OTHER", subjects: ["other.>", "u.x"] }));
       log("bad json", await api(w, "$JS.API.STREAM.UPDATE.OTHER", "{"));
+      // Numbers that do not fit the Go field (max_msg_size is an int32, the limits int64).
+      for (const [k, v] of [["max_msg_size", "2147483648"], ["max_msg_size", "-2147483649"], ["max_msg_size", "2147483647"], ["max_msgs", "1e20"], ["max_age", "1.5"]]) {
+        log(`${k} ${v}`, await api(w, "$JS.API.STREAM.CREATE.NUM", `{"name":"NUM","max_msgs":5,${JSON.stringify(k)}:${v}}`));
+        await api(w, "$JS.API.STREAM.DELETE.NUM");
+      }
     },
   },
 
