@@ -65,6 +65,8 @@ interface SavedConsumer {
 }
 
 export class ConsumerManager implements ConsumerLayer, ConsumerHost {
+  /** shutdown() has run. */
+  private stopped = false;
   readonly server: Server;
   private readonly groups = new Map<string, StreamConsumers>();
   /** "<stream>.<consumer>" -> consumer, for acks and flow control replies. */
@@ -105,7 +107,8 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
 
   /** A source's or mirror's copies are durable: what nothing else needs goes (nats-server's ackMsg for a source's consumer). */
   copied(stream: Stream, by: StreamCopier, msgs: readonly { seq: number; subject: string }[]): void {
-    if (stream.config.retention === "limits") return;
+    // After shutdown() the consumers are gone, and with them what they still need.
+    if (this.stopped || stream.config.retention === "limits") return;
     const g = this.groups.get(stream.name) ?? null;
     const store = stream.store;
     for (const { seq, subject } of msgs) {
@@ -115,22 +118,32 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
   }
 
   /**
-   * Interest retention: removes the messages in [from, to] that no consumer and no copier needs,
-   * only those on by's subjects when by is given. Nothing that anything still needs is touched.
+   * Removes the messages in [from, to] (only on by's subjects when by is given) that no consumer
+   * and no copier needs: at an interest stream all of them; at a workqueue stream those a worker
+   * has taken, since one nobody took yet waits for a worker. Nothing still needed is touched.
    */
   release(stream: Stream, from: number, to: number, by: StreamCopier | null): void {
-    if (stream.config.retention !== "interest") return;
+    const wq = stream.config.retention === "workqueue";
+    if (this.stopped || (!wq && stream.config.retention !== "interest")) return;
     const g = this.groups.get(stream.name) ?? null;
+    if (wq && g === null) return;
     const store = stream.store;
+    const filters = by?.filters ?? [">"];
     let seq = Math.max(from, store.state().firstSeq);
     while (seq <= to) {
-      const m = store.loadNextMsg(">", seq);
+      const m = filters.length === 1 ? store.loadNextMsg(filters[0]!, seq) : store.loadNextMsgMulti(filters, seq);
       if (m === null || m.seq > to) break;
       seq = m.seq + 1;
-      if (by !== null && !by.wants(m.subject)) continue;
       if (this.othersNeed(g, stream, m.seq, m.subject, null)) continue;
+      if (wq && !this.taken(g!, m.subject)) continue;
       if (store.removeMsg(m.seq)) g?.removed(m.seq, m.subject);
     }
+  }
+
+  /** Workqueue: is there a worker for this subject (one that, not needing a message, has acked it)? */
+  private taken(g: StreamConsumers, subject: string): boolean {
+    for (const c of g.byName.values()) if (c.core.matches(subject)) return true;
+    return false;
   }
 
   onStreamDeleted(stream: Stream): void {
@@ -145,6 +158,7 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
   }
 
   shutdown(): void {
+    this.stopped = true;
     if (this.ackSub) this.server.unsubscribe(this.ackSub);
     if (this.fcSub) this.server.unsubscribe(this.fcSub);
     for (const g of this.groups.values()) {

@@ -69,6 +69,7 @@ class MemMsg {
 
 export class MemoryStreamStore implements StreamStore, Committable, ConsumerOwner {
   readonly storage = "memory" as const;
+  readonly afterCrash = false;
   readonly path = null;
 
   private first = 0;

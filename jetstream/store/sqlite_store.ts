@@ -72,6 +72,7 @@ interface Waiter {
 
 export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore, Committable, ConsumerOwner {
   readonly storage = "file" as const;
+  afterCrash = false;
 
   /** Transactions committed since open (for tests, benchmarks and monitoring). */
   commitCount = 0;
@@ -178,6 +179,7 @@ export class SqliteStreamStore extends SqliteStreamWrites implements StreamStore
       // A WAL left by a crash is valid (SQLite replays it), but nothing would copy it into the
       // database before the next 8 MiB of writes: start with a checkpoint.
       if (walPresent) store.requestCheckpoint();
+      store.afterCrash = walPresent;
       return store;
     } catch (e) {
       store?.closeDbFd();

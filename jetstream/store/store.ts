@@ -127,6 +127,8 @@ export interface StreamStore {
   readonly account: string;
   readonly name: string;
   readonly storage: StorageKind;
+  /** Opened after a crash: the last run did not close the store (its write-ahead log was still there). */
+  readonly afterCrash: boolean;
   /** The database file, or null for memory storage. */
   readonly path: string | null;
 

@@ -72,7 +72,7 @@ export class StreamRegistry {
       }
     }
     // Once every stream is open, so that each source finds its origin.
-    for (const s of this.streams.values()) this.startSources(s);
+    for (const s of this.streams.values()) this.startSources(s, true);
     return { recovered: this.streams.size, errors };
   }
 
@@ -211,10 +211,10 @@ export class StreamRegistry {
     if (o) cfg.mirror_direct = o.config.allow_direct;
   }
 
-  private startSources(stream: Stream): void {
+  private startSources(stream: Stream, recovering = false): void {
     if (!stream.config.mirror && !(stream.config.sources && stream.config.sources.length > 0)) return;
     if (stream.sourcing !== null) return;
-    stream.sourcing = new StreamSources(stream, { stream: (n) => this.streams.get(n) });
+    stream.sourcing = new StreamSources(stream, { stream: (n) => this.streams.get(n) }, recovering);
   }
 
   private stopSources(stream: Stream, why: "shutdown" | "deleted"): void {

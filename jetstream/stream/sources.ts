@@ -63,15 +63,17 @@ export class StreamSources {
   private readonly tick: NodeJS.Timeout;
   private closed = false;
 
+  /** recovering: made as the server starts, when copies a crash left behind are looked for. */
   constructor(
     private readonly stream: Stream,
     private readonly lookup: OriginLookup,
+    recovering = false,
   ) {
     const m = stream.config.mirror;
     this.runs = m ? [this.makeRun(m, true)] : (stream.config.sources ?? []).map((cfg) => this.makeRun(cfg, false));
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.tick.unref();
-    for (const r of this.runs) this.attach(r);
+    for (const r of this.runs) this.attach(r, recovering);
   }
 
   private makeRun(cfg: StreamSource, mirror: boolean): SourceRun {
@@ -87,6 +89,7 @@ export class StreamSources {
       origin: null,
       listener: { onMessage: () => this.schedule(run) },
       copier: {
+        filters,
         wants: (subject) => wants(run, subject),
         needs: (seq, subject) => seq >= this.durable(run) && (subject === null || wants(run, subject)),
       },
@@ -111,17 +114,23 @@ export class StreamSources {
   /**
    * Stops copying. "deleted" and "updated" stop for good the sources the stream's config no
    * longer has (after an update a new StreamSources has already taken over the others), and
-   * interest origins let go of what only those still needed; "shutdown" keeps everything.
+   * their origins let go of what only those still needed. "shutdown" keeps everything.
    */
   close(why: "shutdown" | "deleted" | "updated"): void {
     this.closed = true;
     clearInterval(this.tick);
+    if (why === "shutdown") {
+      // The origins go on counting these sources until their stores close: copies in flight
+      // still commit, and what acks and publishes meanwhile leave is copied after the restart.
+      for (const r of this.runs) r.origin?.listeners.delete(r.listener);
+      return;
+    }
     const keep = new Set(why === "deleted" ? [] : this.currentInames());
     for (const r of this.runs) {
       const origin = r.origin;
       const from = this.durable(r);
       if (origin !== null) this.detach(r);
-      if (why === "shutdown" || keep.has(r.iname)) continue;
+      if (keep.has(r.iname)) continue;
       this.stream.sourceDurable.delete(r.iname);
       if (origin !== null && !origin.closed) origin.host.release?.(origin, from, Number.MAX_SAFE_INTEGER, null);
     }
@@ -163,7 +172,7 @@ export class StreamSources {
     return n;
   }
 
-  private attach(r: SourceRun): void {
+  private attach(r: SourceRun, recovering = false): void {
     if (this.closed) return;
     const origin = this.lookup.stream(r.cfg.name);
     if (origin === undefined || origin.closed || origin === this.stream) return;
@@ -174,9 +183,9 @@ export class StreamSources {
     // At a restart the stored position is durable; after a config update the old run's entry stays.
     if (!this.stream.sourceDurable.has(r.iname)) this.stream.sourceDurable.set(r.iname, r.next);
     origin.copiers.add(r.copier);
-    // An interest origin may still hold copies made durable just before a crash or a shutdown
-    // whose removal was not: they go now, if nothing else needs them.
-    origin.host.release?.(origin, 0, this.durable(r) - 1, r.copier);
+    // After a crash the origin may still hold copies whose commit was durable and whose removal
+    // there was not: they go now, if nothing else needs them.
+    if (recovering && (this.stream.store.afterCrash || origin.store.afterCrash)) origin.host.release?.(origin, 0, this.durable(r) - 1, r.copier);
     this.schedule(r);
   }
 

@@ -47,6 +47,8 @@ export interface StreamHost {
  * count it as nats-server counts a source's consumer: a message it will copy is kept for it.
  */
 export interface StreamCopier {
+  /** The origin subjects it copies (">" for all). */
+  readonly filters: readonly string[];
   /** Will it copy messages on this subject? */
   wants(subject: string): boolean;
   /** Has it still to copy this message durably? (subject null: not known, judged by seq alone) */

@@ -6,7 +6,7 @@
 // still needed.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v3 from "@nats-io/transport-node";
@@ -175,10 +175,20 @@ describe("sources of interest and workqueue streams", () => {
   });
 });
 
+/** What a crash leaves of a running server's store: each database with its write-ahead log. */
+function crashImage(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) {
+    const src = join(from, f);
+    if (statSync(src).isDirectory()) crashImage(src, join(to, f));
+    else if (f.endsWith(".db") || f.endsWith(".db-wal")) copyFileSync(src, join(to, f));
+  }
+}
+
 test("copies whose removal at the origin was lost (a crash between the two commits) go when the sources start again; what a consumer needs stays", async () => {
   const dir = mkdtempSync(join(tmpdir(), "tsnats-srcret-"));
   try {
-    const s1 = await startJs({}, dir);
+    const s1 = await startJs({}, join(dir, "a"));
     // The lost removal, injected: the origin is never told that copies are durable.
     s1.server.extension<JetStream>("jetstream")!.copied = () => {};
     let nc = await v3.connect({ servers: s1.url });
@@ -190,15 +200,83 @@ test("copies whose removal at the origin was lost (a crash between the two commi
     for (const subj of ["lo.a", "lo.b", "lo.c", "lo.a", "lo.b", "lo.c"]) await pub(nc, subj, subj);
     await stateIs(nc, "LS", [4, 1, 4]);
     assert.deepEqual(await state(nc, "LO"), [6, 1, 6]);
+    crashImage(join(dir, "a"), join(dir, "b"));
     await nc.close();
     await s1.stop();
 
-    const s2 = await startJs({}, dir);
+    const s2 = await startJs({}, join(dir, "b"));
     try {
       nc = await v3.connect({ servers: s2.url });
       // Consumers are recovered after the sources: only then can anything be judged unneeded.
       assert.deepEqual(await state(nc, "LO"), [4, 2, 6], "the copied lo.a messages went; lo.b and the copied lo.c stay for their consumers");
       assert.deepEqual((await copiedSeqs(nc, "LS")).sort((x, y) => x - y), [1, 3, 4, 6], "nothing copied twice");
+      await nc.close();
+    } finally {
+      await s2.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("at shutdown a copy still committing, and an ack taken while the stores flush, keep what another source has still to copy", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsnats-srcstop-"));
+  try {
+    const s1 = await startJs({}, dir);
+    const js = s1.server.extension<JetStream>("jetstream")!;
+    let nc = await v3.connect({ servers: s1.url });
+    await create(nc, { name: "HO", subjects: ["ho"], retention: "interest" });
+    await jetstreamManager(nc).then((m) => m.consumers.add("HO", { durable_name: "d", ack_policy: AckPolicy.Explicit }));
+    await create(nc, { name: "HS1", sources: [{ name: "HO" }] });
+    // HS2 is full (discard new): it cannot copy until after the restart.
+    await create(nc, { name: "HS2", subjects: ["hs2.own"], sources: [{ name: "HO" }], max_msgs: 1, discard: "new" });
+    await pub(nc, "hs2.own", "fill");
+    // HS1's commit callbacks are held: its copy is "still committing" when the shutdown starts.
+    const held: (() => void)[] = [];
+    let holding = true;
+    const hs1 = js.registry.get("HS1")!.store;
+    const afterCommit = hs1.afterCommit.bind(hs1);
+    hs1.afterCommit = (cb) => afterCommit((err) => (holding ? held.push(() => cb(err)) : cb(err)));
+    await pub(nc, "ho", "m1");
+    await stateIs(nc, "HS1", [1, 1, 1]);
+    await stuck(nc, "HS2");
+    const c = await jetstream(nc).consumers.get("HO", "d");
+    const msgs = await c.fetch({ max_messages: 1, expires: 5000 });
+    let delivered: { ack(): void } | null = null;
+    for await (const m of msgs) {
+      delivered = m;
+      break;
+    }
+    // The origin's flush at shutdown waits until the held callbacks have run and the ack is in.
+    const ho = js.registry.get("HO")!.store;
+    const flush = ho.flush.bind(ho);
+    let flushing!: () => void;
+    const flushStarted = new Promise<void>((r) => (flushing = r));
+    let go!: () => void;
+    const gate = new Promise<void>((r) => (go = r));
+    ho.flush = () => {
+      flushing();
+      return gate.then(flush);
+    };
+    const stopping = s1.stop();
+    await flushStarted;
+    holding = false;
+    for (const f of held.splice(0)) f();
+    delivered!.ack();
+    await nc.flush();
+    assert.deepEqual(js.registry.get("HO")!.store.state().msgs, 1, "copied by HS1 and acked by d, but HS2 has still to copy it");
+    go();
+    await stopping;
+    await nc.close().catch(() => {});
+
+    const s2 = await startJs({}, dir);
+    try {
+      nc = await v3.connect({ servers: s2.url });
+      assert.deepEqual(await state(nc, "HO"), [1, 1, 1]);
+      await update(nc, { name: "HS2", subjects: ["hs2.own"], sources: [{ name: "HO" }], max_msgs: 10, discard: "new" });
+      await stateIs(nc, "HS2", [2, 1, 2]);
+      await stateIs(nc, "HO", [0, 2, 1]);
+      assert.deepEqual(await state(nc, "HS1"), [1, 1, 1], "HS1 did not copy it again");
       await nc.close();
     } finally {
       await s2.stop();
