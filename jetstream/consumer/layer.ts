@@ -100,7 +100,7 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
   /** Interest retention: is some consumer's filter matching this subject, or will a source or mirror copy this message? */
   hasInterest(stream: Stream, subject: string, seq: number): boolean {
     const g = this.groups.get(stream.name);
-    if (g) for (const c of g.byName.values()) if (c.core.matches(subject)) return true;
+    if (g && this.anyMatches(g, subject)) return true;
     for (const cp of stream.copiers) if (cp.needs(seq, subject)) return true;
     return false;
   }
@@ -135,13 +135,14 @@ export class ConsumerManager implements ConsumerLayer, ConsumerHost {
       if (m === null || m.seq > to) break;
       seq = m.seq + 1;
       if (this.othersNeed(g, stream, m.seq, m.subject, null)) continue;
-      if (wq && !this.taken(g!, m.subject)) continue;
+      // A workqueue's worker for the subject, not needing the message, has acked it.
+      if (wq && !this.anyMatches(g!, m.subject)) continue;
       if (store.removeMsg(m.seq)) g?.removed(m.seq, m.subject);
     }
   }
 
-  /** Workqueue: is there a worker for this subject (one that, not needing a message, has acked it)? */
-  private taken(g: StreamConsumers, subject: string): boolean {
+  /** Does some consumer's filter match this subject? */
+  private anyMatches(g: StreamConsumers, subject: string): boolean {
     for (const c of g.byName.values()) if (c.core.matches(subject)) return true;
     return false;
   }

@@ -15,8 +15,8 @@
 // An origin with interest or workqueue retention counts each source and mirror as nats-server
 // counts a source's consumer: a message one will copy is stored and kept for it, and goes once
 // every copy of it is durable (sooner would lose it to a crash) and nothing else needs it. When a
-// stream stops copying for good (deleted, or the source taken out of its config), an interest
-// origin drops what only that copy still needed.
+// stream stops copying for good (deleted, or the source taken out of its config), its origin drops
+// what only that copy still needed (a workqueue only what a worker has taken).
 
 import { jsError, type ApiError } from "../api/errors.js";
 import { dropHeaders, appendHeaders } from "../util/headers.js";
